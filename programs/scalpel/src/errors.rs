@@ -1,0 +1,109 @@
+//! Scalpel's errors. Variants are ABI (their codes are 6000 + position): append, never reorder.
+
+use anchor_lang::prelude::*;
+
+/// Every error the program returns by name.
+#[error_code]
+#[derive(PartialEq, Eq)]
+pub enum ScalpelError {
+    #[msg("Checked arithmetic overflowed or divided by zero")]
+    MathOverflow,
+    #[msg("Signer is not the protocol admin")]
+    Unauthorized,
+    #[msg("Signer is not the margin account's owner")]
+    NotAccountOwner,
+    #[msg("Account layout version is not supported")]
+    UnsupportedVersion,
+    #[msg("Oracle account is not owned by the Pyth program this market uses")]
+    OracleWrongOwner,
+    #[msg("Oracle account data is not a Pyth price account of the expected kind")]
+    OracleInvalidAccount,
+    #[msg("Oracle account is not the market's oracle")]
+    OracleMismatch,
+    #[msg("Pull oracle feed id does not match the market's feed id")]
+    OracleFeedMismatch,
+    #[msg("Pull oracle update is not fully verified")]
+    OracleNotFullyVerified,
+    #[msg("Oracle price is zero or negative")]
+    OraclePriceNonPositive,
+    #[msg("Oracle exponent is outside the supported range")]
+    OracleExponentOutOfRange,
+    #[msg("Oracle confidence interval is wider than the market allows")]
+    OracleConfidenceTooWide,
+    #[msg("Oracle price is older than the allowed age")]
+    OracleStale,
+    #[msg("Oracle publish time is too far in the future")]
+    OracleFutureTimestamp,
+    #[msg("Unknown oracle kind")]
+    InvalidOracleKind,
+    #[msg("Health accounts do not match the account's positions")]
+    HealthAccountsMismatch,
+    #[msg("Health account is not a market of this program")]
+    HealthAccountInvalidMarket,
+    #[msg("Operation would leave initial health negative")]
+    InsufficientHealth,
+    #[msg("Margin account has no free position slot")]
+    NoFreePositionSlot,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Withdraw exceeds the deposited balance")]
+    InsufficientDeposit,
+    #[msg("Market vault lacks the liquidity for this withdrawal or borrow")]
+    InsufficientLiquidity,
+    #[msg("Deposit would exceed the market's deposit cap")]
+    DepositCapExceeded,
+    #[msg("Borrow would exceed the market's borrow cap")]
+    BorrowCapExceeded,
+    #[msg("Cannot borrow from a market where the account has a deposit; withdraw it first")]
+    BorrowAgainstOwnDeposit,
+    #[msg("Account has no debt in this market")]
+    NoDebt,
+    #[msg("Margin account still has positions")]
+    AccountNotEmpty,
+    #[msg("Margin account is being liquidated")]
+    AccountBeingLiquidated,
+    #[msg("Token account mint does not match the market's mint")]
+    WrongMint,
+    #[msg("Token account is not the market's vault")]
+    WrongVault,
+    #[msg("Market is not this program's market for the account given")]
+    WrongMarket,
+    #[msg("Asset weights must satisfy 0 <= init <= maint <= 1")]
+    InvalidAssetWeights,
+    #[msg("Liability weights must satisfy 1 <= maint <= init")]
+    InvalidLiabilityWeights,
+    #[msg("Penalty with the maint asset weight must keep (1 + penalty) * wA_maint < 1")]
+    PenaltyTooHighForWeight,
+    #[msg("Liquidation penalty above the bound")]
+    InvalidLiquidationPenalty,
+    #[msg("Penalty split must sum to 10000 bps with the liquidator at 50% or more")]
+    InvalidPenaltySplit,
+    #[msg("Liquidation buffer above the bound")]
+    InvalidLiquidationBuffer,
+    #[msg("Oracle ages out of range")]
+    InvalidOracleAge,
+    #[msg("Confidence limit out of range")]
+    InvalidConfidenceLimit,
+    #[msg("Confidence multiplier or bias out of range")]
+    InvalidConfidenceMultiplier,
+    #[msg("Dust threshold above the bound")]
+    InvalidDustThreshold,
+    #[msg("Timelock or shift duration above the bound")]
+    InvalidTimelock,
+    #[msg("Interest curve out of range")]
+    InvalidInterestCurve,
+    #[msg("Token decimals out of range")]
+    InvalidDecimals,
+    #[msg("Market limit reached")]
+    TooManyMarkets,
+    #[msg("Deposits are paused")]
+    DepositsPaused,
+    #[msg("Borrows are paused")]
+    BorrowsPaused,
+    #[msg("Withdrawals are paused")]
+    WithdrawalsPaused,
+    #[msg("Same account passed twice where distinct accounts are required")]
+    DuplicateAccount,
+    #[msg("Clock went backwards")]
+    ClockWentBackwards,
+}

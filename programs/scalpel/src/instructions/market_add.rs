@@ -1,0 +1,149 @@
+//! Lists a token: creates the market and its three PDA token accounts (admin only).
+
+use crate::constants::{
+    bounds::MAX_DECIMALS, ACCOUNT_VERSION, INSURANCE_SEED, MARKET_SEED, MAX_MARKETS, PROTOCOL_SEED,
+    TREASURY_SEED, VAULT_SEED,
+};
+use crate::errors::ScalpelError;
+use crate::events::MarketAdded;
+use crate::math::{WrappedI80F48, I80F48};
+use crate::oracle::{self, OracleKind, RawDetail};
+use crate::params::{bps_fraction, MarketParams};
+use crate::state::{Market, Protocol};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+/// Arguments of `market_add`.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct MarketAddArgs {
+    /// [`OracleKind`] byte: 0 legacy, 1 pull.
+    pub oracle_kind: u8,
+    /// Pull feed id (must match the oracle account's); zeros for legacy.
+    pub feed_id: [u8; 32],
+    /// Risk parameters (validated against the bounds).
+    pub params: MarketParams,
+}
+
+/// Accounts of `market_add`.
+#[derive(Accounts)]
+pub struct MarketAdd<'info> {
+    /// Protocol; its admin must sign.
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.load()?.bump,
+        has_one = admin @ ScalpelError::Unauthorized)]
+    pub protocol: AccountLoader<'info, Protocol>,
+    /// Governance authority.
+    pub admin: Signer<'info>,
+    /// Pays rent.
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    /// Token listed.
+    pub mint: Box<Account<'info, Mint>>,
+    /// The market, created here.
+    #[account(init, payer = payer, space = Market::SPACE,
+        seeds = [MARKET_SEED, mint.key().as_ref()], bump)]
+    pub market: AccountLoader<'info, Market>,
+    /// Liquidity vault, created here.
+    #[account(init, payer = payer, seeds = [VAULT_SEED, market.key().as_ref()], bump,
+        token::mint = mint, token::authority = market)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    /// Insurance vault, created here.
+    #[account(init, payer = payer, seeds = [INSURANCE_SEED, market.key().as_ref()], bump,
+        token::mint = mint, token::authority = market)]
+    pub insurance_vault: Box<Account<'info, TokenAccount>>,
+    /// Treasury vault, created here.
+    #[account(init, payer = payer, seeds = [TREASURY_SEED, market.key().as_ref()], bump,
+        token::mint = mint, token::authority = market)]
+    pub treasury_vault: Box<Account<'info, TokenAccount>>,
+    /// CHECK: owner and format checked by the oracle adapter in `validate`.
+    pub oracle: UncheckedAccount<'info>,
+    /// SPL Token.
+    pub token_program: Program<'info, Token>,
+    /// System program.
+    pub system_program: Program<'info, System>,
+    /// Rent sysvar (token account init).
+    pub rent: Sysvar<'info, Rent>,
+}
+
+impl MarketAdd<'_> {
+    /// Bounds, decimals, room for another market, and an oracle of the declared kind and feed.
+    pub fn validate(&self, args: &MarketAddArgs) -> Result<()> {
+        args.params.validate()?;
+        if self.mint.decimals > MAX_DECIMALS {
+            return err!(ScalpelError::InvalidDecimals);
+        }
+        if self.protocol.load()?.market_count >= MAX_MARKETS {
+            return err!(ScalpelError::TooManyMarkets);
+        }
+        let kind = OracleKind::from_u8(args.oracle_kind)?;
+        let data = self.oracle.try_borrow_data()?;
+        let raw = oracle::decode(kind, self.oracle.owner, &data)?;
+        if let RawDetail::Pull { feed_id, .. } = raw.detail {
+            if feed_id != args.feed_id {
+                return err!(ScalpelError::OracleFeedMismatch);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes the market.
+#[access_control(ctx.accounts.validate(&args))]
+pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut protocol = ctx.accounts.protocol.load_mut()?;
+    let mut m = ctx.accounts.market.load_init()?;
+    let p = args.params;
+    m.mint = ctx.accounts.mint.key();
+    m.vault = ctx.accounts.vault.key();
+    m.insurance_vault = ctx.accounts.insurance_vault.key();
+    m.treasury_vault = ctx.accounts.treasury_vault.key();
+    m.oracle = ctx.accounts.oracle.key();
+    m.oracle_kind = args.oracle_kind;
+    m.feed_id = if args.oracle_kind == OracleKind::PythPull as u8 {
+        args.feed_id
+    } else {
+        [0; 32]
+    };
+    set_market_params(&mut m, &p)?;
+    m.deposit_index = WrappedI80F48::from_num(I80F48::ONE);
+    m.borrow_index = WrappedI80F48::from_num(I80F48::ONE);
+    m.last_accrual_ts = now;
+    m.market_index = protocol.market_count;
+    m.decimals = ctx.accounts.mint.decimals;
+    m.version = ACCOUNT_VERSION;
+    m.bump = ctx.bumps.market;
+    m.vault_bump = ctx.bumps.vault;
+    m.insurance_bump = ctx.bumps.insurance_vault;
+    m.treasury_bump = ctx.bumps.treasury_vault;
+    protocol.market_count = protocol
+        .market_count
+        .checked_add(1)
+        .ok_or(ScalpelError::TooManyMarkets)?;
+    emit!(MarketAdded {
+        market: ctx.accounts.market.key(),
+        mint: m.mint,
+        market_index: m.market_index,
+        oracle: m.oracle,
+        oracle_kind: m.oracle_kind,
+    });
+    Ok(())
+}
+
+/// Stores validated market parameters (shared with governance's apply).
+pub fn set_market_params(m: &mut Market, p: &MarketParams) -> Result<()> {
+    m.asset_weight_init = bps_fraction(p.asset_weight_init_bps)?.into();
+    m.asset_weight_maint = bps_fraction(p.asset_weight_maint_bps)?.into();
+    m.liab_weight_init = bps_fraction(p.liab_weight_init_bps)?.into();
+    m.liab_weight_maint = bps_fraction(p.liab_weight_maint_bps)?.into();
+    m.liquidation_penalty_bps = p.liquidation_penalty_bps;
+    m.max_conf_bps = p.max_conf_bps;
+    m.max_age_secs = p.max_age_secs;
+    m.max_age_liquidation_secs = p.max_age_liquidation_secs;
+    m.deposit_cap = p.deposit_cap;
+    m.borrow_cap = p.borrow_cap;
+    m.optimal_utilization = bps_fraction(p.optimal_utilization_bps as u32)?.into();
+    m.base_rate = bps_fraction(p.base_rate_bps)?.into();
+    m.slope1 = bps_fraction(p.slope1_bps)?.into();
+    m.slope2 = bps_fraction(p.slope2_bps)?.into();
+    Ok(())
+}

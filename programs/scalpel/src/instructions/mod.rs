@@ -1,0 +1,102 @@
+//! One file per instruction: its `Args`, `#[derive(Accounts)]`, `validate()` and `handler`.
+
+pub mod account_close;
+pub mod account_create;
+pub mod borrow;
+pub mod deposit;
+pub mod health_view;
+pub mod market_accrue;
+pub mod market_add;
+pub mod protocol_init;
+pub mod repay;
+pub mod withdraw;
+
+#[allow(ambiguous_glob_reexports)]
+pub use account_close::*;
+#[allow(ambiguous_glob_reexports)]
+pub use account_create::*;
+#[allow(ambiguous_glob_reexports)]
+pub use borrow::*;
+#[allow(ambiguous_glob_reexports)]
+pub use deposit::*;
+#[allow(ambiguous_glob_reexports)]
+pub use health_view::*;
+#[allow(ambiguous_glob_reexports)]
+pub use market_accrue::*;
+#[allow(ambiguous_glob_reexports)]
+pub use market_add::*;
+#[allow(ambiguous_glob_reexports)]
+pub use protocol_init::*;
+#[allow(ambiguous_glob_reexports)]
+pub use repay::*;
+#[allow(ambiguous_glob_reexports)]
+pub use withdraw::*;
+
+use crate::constants::MARKET_SEED;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+/// Kinds in [`crate::events::BalanceChanged`].
+pub mod balance_kind {
+    /// Deposit.
+    pub const DEPOSIT: u8 = 0;
+    /// Withdraw.
+    pub const WITHDRAW: u8 = 1;
+    /// Borrow.
+    pub const BORROW: u8 = 2;
+    /// Repay.
+    pub const REPAY: u8 = 3;
+}
+
+/// Moves `amount` out of a market-owned token account, signed by the market PDA.
+pub fn transfer_from_market<'info>(
+    token_program: &Program<'info, Token>,
+    from: &Account<'info, TokenAccount>,
+    to: AccountInfo<'info>,
+    market: AccountInfo<'info>,
+    mint: &Pubkey,
+    market_bump: u8,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let bump = [market_bump];
+    let seeds: &[&[u8]] = &[MARKET_SEED, mint.as_ref(), &bump];
+    token::transfer(
+        CpiContext::new_with_signer(
+            token_program.to_account_info(),
+            Transfer {
+                from: from.to_account_info(),
+                to,
+                authority: market,
+            },
+            &[seeds],
+        ),
+        amount,
+    )
+}
+
+/// Moves `amount` from a user's token account, signed by the user.
+pub fn transfer_from_user<'info>(
+    token_program: &Program<'info, Token>,
+    from: &Account<'info, TokenAccount>,
+    to: AccountInfo<'info>,
+    authority: AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    token::transfer(
+        CpiContext::new(
+            token_program.to_account_info(),
+            Transfer {
+                from: from.to_account_info(),
+                to,
+                authority,
+            },
+        ),
+        amount,
+    )
+}

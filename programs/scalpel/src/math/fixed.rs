@@ -1,0 +1,237 @@
+//! Fixed-point helpers: the 16-byte account wrapper and checked operations that report where
+//! they failed.
+
+use bytemuck::{Pod, Zeroable};
+pub use fixed::types::I80F48;
+
+/// Error from pure math: where it happened, so a log points at the failing line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MathError {
+    /// Source file of the failing call.
+    pub file: &'static str,
+    /// Source line of the failing call.
+    pub line: u32,
+}
+
+impl core::fmt::Display for MathError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "math overflow at {}:{}", self.file, self.line)
+    }
+}
+
+/// Result of pure math.
+pub type MathResult<T> = core::result::Result<T, MathError>;
+
+impl From<MathError> for anchor_lang::error::Error {
+    fn from(e: MathError) -> Self {
+        anchor_lang::prelude::msg!("{}", e);
+        crate::errors::ScalpelError::MathOverflow.into()
+    }
+}
+
+/// Builds a [`MathError`] at the caller's location.
+#[track_caller]
+#[inline(never)]
+pub fn math_err() -> MathError {
+    let loc = core::panic::Location::caller();
+    MathError {
+        file: loc.file(),
+        line: loc.line(),
+    }
+}
+
+/// Checked arithmetic that names the caller's line on failure (as Drift's `safe_math`).
+pub trait SafeMath: Sized + Copy {
+    /// `self + rhs` or an error.
+    fn safe_add(self, rhs: Self) -> MathResult<Self>;
+    /// `self - rhs` or an error.
+    fn safe_sub(self, rhs: Self) -> MathResult<Self>;
+    /// `self * rhs` or an error.
+    fn safe_mul(self, rhs: Self) -> MathResult<Self>;
+    /// `self / rhs` (truncating toward zero) or an error, also on division by zero.
+    fn safe_div(self, rhs: Self) -> MathResult<Self>;
+}
+
+macro_rules! impl_safe_math {
+    ($($t:ty),*) => {$(
+        impl SafeMath for $t {
+            #[track_caller]
+            #[inline]
+            fn safe_add(self, rhs: Self) -> MathResult<Self> {
+                self.checked_add(rhs).ok_or(math_err())
+            }
+            #[track_caller]
+            #[inline]
+            fn safe_sub(self, rhs: Self) -> MathResult<Self> {
+                self.checked_sub(rhs).ok_or(math_err())
+            }
+            #[track_caller]
+            #[inline]
+            fn safe_mul(self, rhs: Self) -> MathResult<Self> {
+                self.checked_mul(rhs).ok_or(math_err())
+            }
+            #[track_caller]
+            #[inline]
+            fn safe_div(self, rhs: Self) -> MathResult<Self> {
+                self.checked_div(rhs).ok_or(math_err())
+            }
+        }
+    )*};
+}
+impl_safe_math!(u16, u32, u64, u128, i64, i128, I80F48);
+
+/// `I80F48` stored as 16 little-endian bytes: alignment 1 on every target, so account layouts
+/// are the same on x86_64 and SBF (a bare `i128` is 16-aligned on one and 8-aligned on the other).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub struct WrappedI80F48 {
+    /// Little-endian bits of the fixed-point value.
+    pub bits: [u8; 16],
+}
+
+const _: () = assert!(core::mem::size_of::<WrappedI80F48>() == 16);
+const _: () = assert!(core::mem::align_of::<WrappedI80F48>() == 1);
+
+impl WrappedI80F48 {
+    /// Wraps a value for storage.
+    pub fn from_num(v: I80F48) -> Self {
+        Self {
+            bits: v.to_bits().to_le_bytes(),
+        }
+    }
+    /// The stored value.
+    pub fn get(&self) -> I80F48 {
+        I80F48::from_bits(i128::from_le_bytes(self.bits))
+    }
+}
+
+impl From<I80F48> for WrappedI80F48 {
+    fn from(v: I80F48) -> Self {
+        Self::from_num(v)
+    }
+}
+
+impl From<WrappedI80F48> for I80F48 {
+    fn from(w: WrappedI80F48) -> Self {
+        w.get()
+    }
+}
+
+impl core::fmt::Debug for WrappedI80F48 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
+
+/// Integer conversions into fixed-point.
+pub fn fx(v: u64) -> I80F48 {
+    I80F48::from_num(v)
+}
+
+/// Basis points as a fraction of one.
+pub fn bps(v: u64) -> MathResult<I80F48> {
+    fx(v).safe_div(fx(crate::constants::BPS))
+}
+
+/// The smallest positive fixed-point value: one step of rounding.
+pub const DELTA: I80F48 = I80F48::DELTA;
+
+/// Floors a non-negative value to whole native units; negative or too-large values are errors.
+#[track_caller]
+pub fn floor_u64(v: I80F48) -> MathResult<u64> {
+    if v < I80F48::ZERO {
+        return Err(math_err());
+    }
+    v.floor().checked_to_num::<u64>().ok_or(math_err())
+}
+
+/// Ceils a non-negative value to whole native units; negative or too-large values are errors.
+#[track_caller]
+pub fn ceil_u64(v: I80F48) -> MathResult<u64> {
+    if v < I80F48::ZERO {
+        return Err(math_err());
+    }
+    v.checked_ceil()
+        .and_then(|c| c.checked_to_num::<u64>())
+        .ok_or(math_err())
+}
+
+/// `a / b` rounded up to the next representable step (used where rounding must go against the
+/// actor, e.g. shares burned on withdraw or minted as debt on borrow). Requires `a, b > 0`.
+#[track_caller]
+pub fn div_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
+    if b <= I80F48::ZERO || a < I80F48::ZERO {
+        return Err(math_err());
+    }
+    let q = a.checked_div(b).ok_or(math_err())?;
+    let back = q.checked_mul(b).ok_or(math_err())?;
+    if back < a {
+        q.checked_add(DELTA).ok_or(math_err())
+    } else {
+        Ok(q)
+    }
+}
+
+/// `a * b` rounded up to the next representable step (fixed's multiplication truncates).
+/// Requires `a, b >= 0`.
+#[track_caller]
+pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
+    if a < I80F48::ZERO || b < I80F48::ZERO {
+        return Err(math_err());
+    }
+    let p = a.checked_mul(b).ok_or(math_err())?;
+    // Exact when the raw product's 48 truncated low bits are zero; when the raw product does not
+    // fit in i128 we cannot tell cheaply and round up by one step, which is still "up".
+    let exact = match a.to_bits().checked_mul(b.to_bits()) {
+        Some(raw) => raw & ((1i128 << 48) - 1) == 0,
+        None => false,
+    };
+    if exact {
+        Ok(p)
+    } else {
+        p.checked_add(DELTA).ok_or(math_err())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapper_roundtrips() {
+        for v in [
+            I80F48::ZERO,
+            I80F48::MIN,
+            I80F48::MAX,
+            I80F48::from_num(-1.5),
+            DELTA,
+        ] {
+            assert_eq!(WrappedI80F48::from_num(v).get(), v);
+        }
+    }
+
+    #[test]
+    fn rounding_helpers() {
+        assert_eq!(floor_u64(I80F48::from_num(2.9)).unwrap(), 2);
+        assert_eq!(ceil_u64(I80F48::from_num(2.1)).unwrap(), 3);
+        assert_eq!(ceil_u64(I80F48::from_num(2)).unwrap(), 2);
+        assert!(floor_u64(I80F48::from_num(-1)).is_err());
+        assert!(ceil_u64(I80F48::MAX).is_err());
+        let third = div_ceil(fx(1), fx(3)).unwrap();
+        assert!(third * fx(3) >= fx(1));
+        assert_eq!(div_ceil(fx(6), fx(3)).unwrap(), fx(2));
+        assert!(div_ceil(fx(1), I80F48::ZERO).is_err());
+        let a = I80F48::from_num(1.1);
+        let b = I80F48::from_num(1.3);
+        let up = mul_ceil(a, b).unwrap();
+        assert!(up >= a * b && up - a * b <= DELTA);
+        assert_eq!(mul_ceil(fx(2), fx(3)).unwrap(), fx(6));
+    }
+
+    #[test]
+    fn safe_math_reports_location() {
+        let e = u64::MAX.safe_add(1).unwrap_err();
+        assert!(e.file.ends_with("fixed.rs"));
+        assert!(I80F48::ONE.safe_div(I80F48::ZERO).is_err());
+    }
+}

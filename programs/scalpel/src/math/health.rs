@@ -1,0 +1,203 @@
+//! Account health (DESIGN section 5): one pure function over resolved positions, used by the
+//! program's instructions, `health_view`, the bot and the CLI alike.
+
+use super::fixed::*;
+
+/// Protocol-wide inputs to health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthParams {
+    /// Confidence multiplier `k` for the init-price bias.
+    pub conf_multiplier: I80F48,
+    /// Largest bias as a fraction of price.
+    pub max_conf_bias: I80F48,
+    /// Liquidation buffer `b` in `health_end`.
+    pub liquidation_buffer: I80F48,
+}
+
+/// One position with everything health needs: native balances already rounded (deposit floored,
+/// debt ceiled), the checked price and the market's weights (interpolated during a shift).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthPosition {
+    /// Deposit in native units.
+    pub deposit: u64,
+    /// Debt in native units.
+    pub debt: u64,
+    /// Oracle price, USD per native unit.
+    pub price: I80F48,
+    /// Oracle confidence, USD per native unit.
+    pub conf: I80F48,
+    /// Init asset weight.
+    pub asset_weight_init: I80F48,
+    /// Maint asset weight.
+    pub asset_weight_maint: I80F48,
+    /// Init liability weight.
+    pub liab_weight_init: I80F48,
+    /// Maint liability weight.
+    pub liab_weight_maint: I80F48,
+}
+
+/// Health of an account, in USD.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Health {
+    /// `A_init − L_init` with biased prices: must stay ≥ 0 after borrow and withdraw.
+    pub init: I80F48,
+    /// `A_maint − L_maint`: negative means liquidatable.
+    pub maint: I80F48,
+    /// `A_maint − (1 + b) · L_maint`: the target a liquidation restores to zero.
+    pub end: I80F48,
+    /// `A_maint`.
+    pub asset_maint: I80F48,
+    /// `L_maint`.
+    pub liab_maint: I80F48,
+    /// Unweighted deposit value at raw prices (`AV` of the surplus cap).
+    pub asset_value: I80F48,
+    /// Unweighted debt value at raw prices (`LV` of the surplus cap).
+    pub liab_value: I80F48,
+}
+
+impl Health {
+    /// `A_maint / L_maint`, `None` (infinite) without debt.
+    pub fn ratio(&self) -> Option<I80F48> {
+        if self.liab_maint <= I80F48::ZERO {
+            return None;
+        }
+        self.asset_maint.checked_div(self.liab_maint)
+    }
+
+    /// Liquidatable: `maint < 0`, or (hysteresis) already being liquidated with `end < 0`.
+    pub fn is_liquidatable(&self, being_liquidated: bool) -> bool {
+        self.maint < I80F48::ZERO || (being_liquidated && self.end < I80F48::ZERO)
+    }
+}
+
+/// `(p_low, p_high) = p ∓ min(k · conf, max_bias · p)`, `p_low` floored at zero.
+pub fn biased_prices(
+    price: I80F48,
+    conf: I80F48,
+    params: &HealthParams,
+) -> MathResult<(I80F48, I80F48)> {
+    let bias = params
+        .conf_multiplier
+        .safe_mul(conf)?
+        .min(params.max_conf_bias.safe_mul(price)?)
+        .max(I80F48::ZERO);
+    let low = price.safe_sub(bias)?.max(I80F48::ZERO);
+    let high = price.safe_add(bias)?;
+    Ok((low, high))
+}
+
+/// Computes every health figure. Asset values round down and liability values round up, so any
+/// rounding makes the account look less healthy, never more.
+pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> MathResult<Health> {
+    let mut a_init = I80F48::ZERO;
+    let mut l_init = I80F48::ZERO;
+    let mut a_maint = I80F48::ZERO;
+    let mut l_maint = I80F48::ZERO;
+    let mut av = I80F48::ZERO;
+    let mut lv = I80F48::ZERO;
+    for p in positions {
+        let (low, high) = biased_prices(p.price, p.conf, params)?;
+        if p.deposit > 0 {
+            let amount = fx(p.deposit);
+            let value = amount.safe_mul(p.price)?;
+            av = av.safe_add(value)?;
+            a_maint = a_maint.safe_add(value.safe_mul(p.asset_weight_maint)?)?;
+            a_init = a_init.safe_add(amount.safe_mul(low)?.safe_mul(p.asset_weight_init)?)?;
+        }
+        if p.debt > 0 {
+            let amount = fx(p.debt);
+            let value = mul_ceil(amount, p.price)?;
+            lv = lv.safe_add(value)?;
+            l_maint = l_maint.safe_add(mul_ceil(value, p.liab_weight_maint)?)?;
+            l_init = l_init.safe_add(mul_ceil(mul_ceil(amount, high)?, p.liab_weight_init)?)?;
+        }
+    }
+    let buffered = mul_ceil(l_maint, I80F48::ONE.safe_add(params.liquidation_buffer)?)?;
+    Ok(Health {
+        init: a_init.safe_sub(l_init)?,
+        maint: a_maint.safe_sub(l_maint)?,
+        end: a_maint.safe_sub(buffered)?,
+        asset_maint: a_maint,
+        liab_maint: l_maint,
+        asset_value: av,
+        liab_value: lv,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(v: f64) -> I80F48 {
+        I80F48::from_num(v)
+    }
+
+    fn params() -> HealthParams {
+        HealthParams {
+            conf_multiplier: f(2.12),
+            max_conf_bias: f(0.05),
+            liquidation_buffer: f(0.02),
+        }
+    }
+
+    fn pos(deposit: u64, debt: u64, price: f64, conf: f64, w: [f64; 4]) -> HealthPosition {
+        HealthPosition {
+            deposit,
+            debt,
+            price: f(price),
+            conf: f(conf),
+            asset_weight_init: f(w[0]),
+            asset_weight_maint: f(w[1]),
+            liab_weight_init: f(w[2]),
+            liab_weight_maint: f(w[3]),
+        }
+    }
+
+    fn close(a: I80F48, b: f64) -> bool {
+        (a - f(b)).abs() < f(1e-6)
+    }
+
+    /// 10 SOL at 100 (conf 0.5) against 600 USDC at 1 (conf 0), hand-computed.
+    #[test]
+    fn hand_table_two_positions() {
+        let w_sol = [0.8, 0.9, 1.2, 1.1];
+        let w_usdc = [1.0, 1.0, 1.0, 1.0];
+        let h = compute_health(
+            &[pos(10, 0, 100.0, 0.5, w_sol), pos(0, 600, 1.0, 0.0, w_usdc)],
+            &params(),
+        )
+        .unwrap();
+        // A_maint = 10*100*0.9 = 900; L_maint = 600; maint = 300; end = 900 - 612 = 288.
+        assert!(close(h.maint, 300.0));
+        assert!(close(h.end, 288.0));
+        // p_low = 100 - min(2.12*0.5, 5) = 98.94; A_init = 10*98.94*0.8 = 791.52; L_init = 600.
+        assert!(close(h.init, 191.52));
+        assert!(close(h.ratio().unwrap(), 1.5));
+        assert!(!h.is_liquidatable(false));
+    }
+
+    #[test]
+    fn hysteresis_and_bias_cap() {
+        let w = [0.8, 0.9, 1.2, 1.1];
+        let u = [1.0, 1.0, 1.0, 1.0];
+        // maint = 900 - 890 = 10 > 0, end = 900 - 907.8 < 0.
+        let h = compute_health(
+            &[pos(10, 0, 100.0, 0.0, w), pos(0, 890, 1.0, 0.0, u)],
+            &params(),
+        )
+        .unwrap();
+        assert!(!h.is_liquidatable(false));
+        assert!(h.is_liquidatable(true));
+        // A huge confidence is capped at 5% of price.
+        let (low, high) = biased_prices(f(100.0), f(50.0), &params()).unwrap();
+        assert!(close(low, 95.0) && close(high, 105.0));
+    }
+
+    #[test]
+    fn no_debt_has_infinite_ratio() {
+        let h = compute_health(&[pos(5, 0, 2.0, 0.0, [0.5, 0.6, 1.2, 1.1])], &params()).unwrap();
+        assert!(h.ratio().is_none());
+        assert!(close(h.maint, 6.0));
+        assert!(compute_health(&[], &params()).unwrap().ratio().is_none());
+    }
+}

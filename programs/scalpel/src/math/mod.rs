@@ -1,0 +1,10 @@
+//! Pure, checked, fixed-point math shared by the program, the client, the bot and the CLI.
+//! Nothing here touches accounts; every function returns a `MathResult` instead of panicking.
+
+pub mod fixed;
+pub mod health;
+pub use self::health::*;
+pub mod interest;
+pub mod shares;
+
+pub use self::fixed::*;

@@ -1,0 +1,211 @@
+//! Pyth price reads: both account formats normalized to USD per native token unit, with every
+//! check of DESIGN section 4. Pure over `(owner, data, config, now)` so the CLI and the bot run
+//! exactly the checks the program runs.
+
+pub mod pyth_legacy;
+pub mod pyth_pull;
+
+use crate::constants::{bounds, BPS};
+use crate::errors::ScalpelError;
+use crate::math::{SafeMath, I80F48};
+use anchor_lang::prelude::*;
+
+/// Which Pyth format a market reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[repr(u8)]
+pub enum OracleKind {
+    /// Legacy push price account (pyth-sdk-solana), owned by the Pyth oracle program.
+    PythLegacy = 0,
+    /// `PriceUpdateV2` pull account (pyth-solana-receiver-sdk), owned by the receiver program.
+    PythPull = 1,
+}
+
+impl OracleKind {
+    /// Decodes the stored byte.
+    pub fn from_u8(v: u8) -> core::result::Result<Self, ScalpelError> {
+        match v {
+            0 => Ok(Self::PythLegacy),
+            1 => Ok(Self::PythPull),
+            _ => Err(ScalpelError::InvalidOracleKind),
+        }
+    }
+}
+
+/// What a market tells the adapter about its oracle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleConfig {
+    /// Account format.
+    pub kind: OracleKind,
+    /// Pull feed id (ignored for legacy).
+    pub feed_id: [u8; 32],
+    /// Token decimals, to normalize to USD per native unit.
+    pub decimals: u8,
+    /// Largest accepted `conf / price`, in bps.
+    pub max_conf_bps: u16,
+    /// Largest accepted publish time in the future, in seconds (the market's `max_age_secs`).
+    pub max_future_secs: u32,
+}
+
+/// A price as the account states it, before any freshness or width check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawPrice {
+    /// Price mantissa.
+    pub price: i64,
+    /// Confidence mantissa.
+    pub conf: u64,
+    /// Decimal exponent of price and conf.
+    pub expo: i32,
+    /// Unix time of the price.
+    pub publish_time: i64,
+    /// Format-specific facts, for display.
+    pub detail: RawDetail,
+}
+
+/// Format-specific facts of a decoded price account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawDetail {
+    /// Legacy account: aggregate status byte (0 unknown, 1 trading, 2 halted, 3 auction,
+    /// 4 ignored) and whether the previous price was used because status is not trading.
+    Legacy { status: u8, used_previous: bool },
+    /// Pull account: verification (`None` = Full, `Some(n)` = Partial with n signatures) and
+    /// feed id.
+    Pull {
+        partial_signatures: Option<u8>,
+        feed_id: [u8; 32],
+        posted_slot: u64,
+    },
+}
+
+/// A checked price in USD per native unit of the market's token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OraclePrice {
+    /// Price, USD per native unit.
+    pub price: I80F48,
+    /// Confidence, USD per native unit.
+    pub conf: I80F48,
+    /// Unix time of the price.
+    pub publish_time: i64,
+}
+
+/// Decodes an oracle account of the given kind, checking its owner and format but not its
+/// freshness. Partial pull updates are rejected here: they are never a usable price.
+pub fn decode(
+    kind: OracleKind,
+    owner: &Pubkey,
+    data: &[u8],
+) -> core::result::Result<RawPrice, ScalpelError> {
+    match kind {
+        OracleKind::PythLegacy => pyth_legacy::decode(owner, data),
+        OracleKind::PythPull => pyth_pull::decode(owner, data),
+    }
+}
+
+/// Decodes and checks an oracle account: owner, format, verification, feed id, positive price,
+/// exponent range, confidence width and age against `max_age_secs` at `now`.
+pub fn read_price(
+    cfg: &OracleConfig,
+    owner: &Pubkey,
+    data: &[u8],
+    now: i64,
+    max_age_secs: u32,
+) -> core::result::Result<OraclePrice, ScalpelError> {
+    let raw = decode(cfg.kind, owner, data)?;
+    if let RawDetail::Pull { feed_id, .. } = raw.detail {
+        if feed_id != cfg.feed_id {
+            return Err(ScalpelError::OracleFeedMismatch);
+        }
+    }
+    check_price(&raw, cfg, now, max_age_secs)
+}
+
+/// The value checks shared by both formats; see [`read_price`].
+pub fn check_price(
+    raw: &RawPrice,
+    cfg: &OracleConfig,
+    now: i64,
+    max_age_secs: u32,
+) -> core::result::Result<OraclePrice, ScalpelError> {
+    if raw.price <= 0 {
+        return Err(ScalpelError::OraclePriceNonPositive);
+    }
+    if raw.expo < bounds::MIN_EXPO || raw.expo > bounds::MAX_EXPO {
+        return Err(ScalpelError::OracleExponentOutOfRange);
+    }
+    // conf / price <= max_conf_bps / 10^4, exactly, in integers.
+    let lhs = (raw.conf as u128).saturating_mul(BPS as u128);
+    let rhs = (cfg.max_conf_bps as u128).saturating_mul(raw.price as u128);
+    if lhs > rhs {
+        return Err(ScalpelError::OracleConfidenceTooWide);
+    }
+    // Future timestamps beyond the tolerance, then age (saturating: no overflow on any input).
+    if raw.publish_time.saturating_sub(now) > cfg.max_future_secs as i64 {
+        return Err(ScalpelError::OracleFutureTimestamp);
+    }
+    if now.saturating_sub(raw.publish_time) > max_age_secs as i64 {
+        return Err(ScalpelError::OracleStale);
+    }
+    let price = normalize(raw.price as u64, raw.expo, cfg.decimals)?;
+    if price <= I80F48::ZERO {
+        return Err(ScalpelError::OraclePriceNonPositive);
+    }
+    let conf = normalize(raw.conf, raw.expo, cfg.decimals)?;
+    Ok(OraclePrice {
+        price,
+        conf,
+        publish_time: raw.publish_time,
+    })
+}
+
+/// `mantissa · 10^(expo − decimals)` as `I80F48`: USD per native unit. Errors instead of
+/// overflowing; very small results truncate toward zero (the caller rejects a zero price).
+pub fn normalize(
+    mantissa: u64,
+    expo: i32,
+    decimals: u8,
+) -> core::result::Result<I80F48, ScalpelError> {
+    let e = expo
+        .checked_sub(decimals as i32)
+        .ok_or(ScalpelError::OracleExponentOutOfRange)?;
+    let m = I80F48::from_num(mantissa);
+    let map = |_| ScalpelError::MathOverflow;
+    if e >= 0 {
+        let f = pow10(e.unsigned_abs())?;
+        m.safe_mul(f).map_err(map)
+    } else {
+        // Divide in steps of at most 10^18 so each divisor fits in I80F48.
+        let mut left = e.unsigned_abs();
+        let mut v = m;
+        while left > 0 {
+            let step = left.min(18);
+            v = v.safe_div(pow10(step)?).map_err(map)?;
+            left -= step;
+        }
+        Ok(v)
+    }
+}
+
+fn pow10(e: u32) -> core::result::Result<I80F48, ScalpelError> {
+    let p = 10u64
+        .checked_pow(e)
+        .ok_or(ScalpelError::OracleExponentOutOfRange)?;
+    Ok(I80F48::from_num(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_table() {
+        // 150.00 USD/SOL, expo -2, 9 decimals => 1.5e-7 USD per lamport.
+        let p = normalize(15_000, -2, 9).unwrap();
+        assert!((p - I80F48::from_num(1.5e-7)).abs() < I80F48::from_num(1e-14));
+        // 1 USDC at expo -8, 6 decimals => 1e-6 per native.
+        let p = normalize(100_000_000, -8, 6).unwrap();
+        assert!((p - I80F48::from_num(1e-6)).abs() < I80F48::from_num(1e-14));
+        assert_eq!(normalize(7, 2, 0).unwrap(), I80F48::from_num(700));
+        assert_eq!(normalize(u64::MAX, -40, 12).unwrap(), I80F48::ZERO);
+        assert!(normalize(u64::MAX, 8, 0).is_err());
+        assert!(normalize(1, 30, 0).is_err());
+    }
+}

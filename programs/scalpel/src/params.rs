@@ -1,0 +1,358 @@
+//! Governed parameters and their bounds (DESIGN section 9). The same validation runs when a
+//! market is listed, and (with governance) when a change is queued and when it is applied.
+
+use crate::constants::{bounds::*, BPS};
+use crate::errors::ScalpelError;
+use crate::math::{fx, MathResult, SafeMath, I80F48};
+use anchor_lang::prelude::*;
+
+/// Protocol-wide risk parameters as instruction arguments.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolParams {
+    /// Liquidation buffer `b`, bps.
+    pub liquidation_buffer_bps: u16,
+    /// Penalty split liquidator / insurance / treasury, bps summing to 10 000.
+    pub split_bps: [u16; 3],
+    /// Confidence multiplier `k`, bps of 1.
+    pub conf_multiplier_bps: u32,
+    /// Largest init-price bias, bps of price.
+    pub max_conf_bias_bps: u16,
+    /// Dust threshold, micro-USD.
+    pub dust_threshold_micro_usd: u64,
+    /// Timelock on parameter changes.
+    pub timelock_secs: u32,
+    /// Duration of a maintenance-weight tightening.
+    pub weight_shift_secs: u32,
+}
+
+impl Default for ProtocolParams {
+    fn default() -> Self {
+        use crate::constants::defaults as d;
+        Self {
+            liquidation_buffer_bps: d::LIQUIDATION_BUFFER_BPS,
+            split_bps: d::SPLIT_BPS,
+            conf_multiplier_bps: d::CONF_MULTIPLIER_BPS,
+            max_conf_bias_bps: d::MAX_CONF_BIAS_BPS,
+            dust_threshold_micro_usd: d::DUST_THRESHOLD_USD_CENTS * 10_000,
+            timelock_secs: d::TIMELOCK_SECS,
+            weight_shift_secs: d::WEIGHT_SHIFT_SECS,
+        }
+    }
+}
+
+impl ProtocolParams {
+    /// Checks every bound; the first violation is a named error.
+    pub fn validate(&self) -> core::result::Result<(), ScalpelError> {
+        if self.liquidation_buffer_bps > MAX_LIQUIDATION_BUFFER_BPS {
+            return Err(ScalpelError::InvalidLiquidationBuffer);
+        }
+        let [l, i, t] = self.split_bps;
+        if l as u32 + i as u32 + t as u32 != BPS as u32 || l < MIN_LIQUIDATOR_SHARE_BPS {
+            return Err(ScalpelError::InvalidPenaltySplit);
+        }
+        if self.conf_multiplier_bps > MAX_CONF_MULTIPLIER_BPS
+            || self.max_conf_bias_bps > MAX_CONF_BIAS_BPS
+        {
+            return Err(ScalpelError::InvalidConfidenceMultiplier);
+        }
+        if self.dust_threshold_micro_usd > MAX_DUST_THRESHOLD_USD_CENTS * 10_000 {
+            return Err(ScalpelError::InvalidDustThreshold);
+        }
+        if self.timelock_secs > MAX_TIMELOCK_SECS || self.weight_shift_secs > MAX_WEIGHT_SHIFT_SECS
+        {
+            return Err(ScalpelError::InvalidTimelock);
+        }
+        Ok(())
+    }
+
+    /// Dust threshold in USD.
+    pub fn dust_threshold(&self) -> MathResult<I80F48> {
+        fx(self.dust_threshold_micro_usd).safe_div(fx(1_000_000))
+    }
+}
+
+/// A market's risk parameters as instruction arguments (weights and rates in bps of 1).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketParams {
+    /// Init asset weight, bps.
+    pub asset_weight_init_bps: u32,
+    /// Maint asset weight, bps.
+    pub asset_weight_maint_bps: u32,
+    /// Init liability weight, bps.
+    pub liab_weight_init_bps: u32,
+    /// Maint liability weight, bps.
+    pub liab_weight_maint_bps: u32,
+    /// Liquidation penalty `π`, bps.
+    pub liquidation_penalty_bps: u16,
+    /// Largest `conf / price`, bps.
+    pub max_conf_bps: u16,
+    /// Oracle age for borrow and withdraw.
+    pub max_age_secs: u32,
+    /// Oracle age for maintenance and liquidation.
+    pub max_age_liquidation_secs: u32,
+    /// Deposit cap, native units (`u64::MAX`: none).
+    pub deposit_cap: u64,
+    /// Borrow cap, native units (`u64::MAX`: none).
+    pub borrow_cap: u64,
+    /// Utilization at the kink, bps.
+    pub optimal_utilization_bps: u16,
+    /// Annual rate at zero utilization, bps.
+    pub base_rate_bps: u32,
+    /// Annual rate added up to the kink, bps.
+    pub slope1_bps: u32,
+    /// Annual rate added above the kink, bps.
+    pub slope2_bps: u32,
+}
+
+/// Largest liability weight accepted (5.0).
+pub const MAX_LIAB_WEIGHT_BPS: u32 = 50_000;
+
+impl MarketParams {
+    /// Checks every bound; the first violation is a named error.
+    pub fn validate(&self) -> core::result::Result<(), ScalpelError> {
+        let one = BPS as u32;
+        if !(self.asset_weight_init_bps <= self.asset_weight_maint_bps
+            && self.asset_weight_maint_bps <= one)
+        {
+            return Err(ScalpelError::InvalidAssetWeights);
+        }
+        if !(one <= self.liab_weight_maint_bps
+            && self.liab_weight_maint_bps <= self.liab_weight_init_bps
+            && self.liab_weight_init_bps <= MAX_LIAB_WEIGHT_BPS)
+        {
+            return Err(ScalpelError::InvalidLiabilityWeights);
+        }
+        if self.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS {
+            return Err(ScalpelError::InvalidLiquidationPenalty);
+        }
+        // (1 + π) · wA_maint < 1, exactly in integers: (10^4 + π) · wA < 10^8.
+        let lhs = (BPS + self.liquidation_penalty_bps as u64) * self.asset_weight_maint_bps as u64;
+        if lhs >= BPS * BPS {
+            return Err(ScalpelError::PenaltyTooHighForWeight);
+        }
+        if self.max_conf_bps < MIN_MAX_CONF_BPS || self.max_conf_bps > MAX_MAX_CONF_BPS {
+            return Err(ScalpelError::InvalidConfidenceLimit);
+        }
+        if self.max_age_secs < MIN_MAX_AGE_SECS
+            || self.max_age_secs > MAX_MAX_AGE_SECS
+            || self.max_age_liquidation_secs < self.max_age_secs
+            || self.max_age_liquidation_secs > MAX_MAX_AGE_LIQUIDATION_SECS
+        {
+            return Err(ScalpelError::InvalidOracleAge);
+        }
+        let top = self.base_rate_bps as u64 + self.slope1_bps as u64 + self.slope2_bps as u64;
+        if self.optimal_utilization_bps < MIN_OPTIMAL_UTIL_BPS
+            || self.optimal_utilization_bps > MAX_OPTIMAL_UTIL_BPS
+            || top > MAX_RATE_BPS as u64
+        {
+            return Err(ScalpelError::InvalidInterestCurve);
+        }
+        Ok(())
+    }
+}
+
+/// `v` bps as a fraction of one.
+pub fn bps_fraction(v: u32) -> MathResult<I80F48> {
+    fx(v as u64).safe_div(fx(BPS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn good() -> MarketParams {
+        MarketParams {
+            asset_weight_init_bps: 8_000,
+            asset_weight_maint_bps: 9_000,
+            liab_weight_init_bps: 12_000,
+            liab_weight_maint_bps: 11_000,
+            liquidation_penalty_bps: 500,
+            max_conf_bps: 200,
+            max_age_secs: 60,
+            max_age_liquidation_secs: 300,
+            deposit_cap: u64::MAX,
+            borrow_cap: u64::MAX,
+            optimal_utilization_bps: 8_000,
+            base_rate_bps: 100,
+            slope1_bps: 400,
+            slope2_bps: 7_500,
+        }
+    }
+
+    #[test]
+    fn market_bounds_each_named() {
+        assert_eq!(good().validate(), Ok(()));
+        let cases: Vec<(MarketParams, ScalpelError)> = vec![
+            (
+                MarketParams {
+                    asset_weight_init_bps: 9_500,
+                    ..good()
+                },
+                ScalpelError::InvalidAssetWeights,
+            ),
+            (
+                MarketParams {
+                    asset_weight_maint_bps: 10_001,
+                    asset_weight_init_bps: 0,
+                    ..good()
+                },
+                ScalpelError::InvalidAssetWeights,
+            ),
+            (
+                MarketParams {
+                    liab_weight_maint_bps: 9_999,
+                    ..good()
+                },
+                ScalpelError::InvalidLiabilityWeights,
+            ),
+            (
+                MarketParams {
+                    liab_weight_init_bps: 10_500,
+                    ..good()
+                },
+                ScalpelError::InvalidLiabilityWeights,
+            ),
+            (
+                MarketParams {
+                    liquidation_penalty_bps: 2_501,
+                    asset_weight_maint_bps: 1_000,
+                    asset_weight_init_bps: 0,
+                    ..good()
+                },
+                ScalpelError::InvalidLiquidationPenalty,
+            ),
+            (
+                MarketParams {
+                    liquidation_penalty_bps: 1_200,
+                    ..good()
+                },
+                ScalpelError::PenaltyTooHighForWeight,
+            ),
+            (
+                MarketParams {
+                    max_conf_bps: 0,
+                    ..good()
+                },
+                ScalpelError::InvalidConfidenceLimit,
+            ),
+            (
+                MarketParams {
+                    max_conf_bps: 1_001,
+                    ..good()
+                },
+                ScalpelError::InvalidConfidenceLimit,
+            ),
+            (
+                MarketParams {
+                    max_age_secs: 0,
+                    ..good()
+                },
+                ScalpelError::InvalidOracleAge,
+            ),
+            (
+                MarketParams {
+                    max_age_liquidation_secs: 30,
+                    ..good()
+                },
+                ScalpelError::InvalidOracleAge,
+            ),
+            (
+                MarketParams {
+                    max_age_liquidation_secs: 86_401,
+                    ..good()
+                },
+                ScalpelError::InvalidOracleAge,
+            ),
+            (
+                MarketParams {
+                    optimal_utilization_bps: 50,
+                    ..good()
+                },
+                ScalpelError::InvalidInterestCurve,
+            ),
+            (
+                MarketParams {
+                    slope2_bps: 100_000,
+                    ..good()
+                },
+                ScalpelError::InvalidInterestCurve,
+            ),
+        ];
+        for (p, e) in cases {
+            assert_eq!(p.validate(), Err(e), "{p:?}");
+        }
+        // (1 + 11.1%) * 0.9 = 0.9999 < 1 is accepted; 11.12% is not.
+        assert!(MarketParams {
+            liquidation_penalty_bps: 1_111,
+            ..good()
+        }
+        .validate()
+        .is_ok());
+        assert!(MarketParams {
+            liquidation_penalty_bps: 1_112,
+            ..good()
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn protocol_bounds_each_named() {
+        let d = ProtocolParams::default();
+        assert_eq!(d.validate(), Ok(()));
+        let cases = vec![
+            (
+                ProtocolParams {
+                    liquidation_buffer_bps: 2_001,
+                    ..d
+                },
+                ScalpelError::InvalidLiquidationBuffer,
+            ),
+            (
+                ProtocolParams {
+                    split_bps: [4_000, 3_000, 3_000],
+                    ..d
+                },
+                ScalpelError::InvalidPenaltySplit,
+            ),
+            (
+                ProtocolParams {
+                    split_bps: [6_000, 3_000, 3_000],
+                    ..d
+                },
+                ScalpelError::InvalidPenaltySplit,
+            ),
+            (
+                ProtocolParams {
+                    conf_multiplier_bps: 100_001,
+                    ..d
+                },
+                ScalpelError::InvalidConfidenceMultiplier,
+            ),
+            (
+                ProtocolParams {
+                    max_conf_bias_bps: 2_001,
+                    ..d
+                },
+                ScalpelError::InvalidConfidenceMultiplier,
+            ),
+            (
+                ProtocolParams {
+                    dust_threshold_micro_usd: 1_000_000_001,
+                    ..d
+                },
+                ScalpelError::InvalidDustThreshold,
+            ),
+            (
+                ProtocolParams {
+                    timelock_secs: 31 * 86_400,
+                    ..d
+                },
+                ScalpelError::InvalidTimelock,
+            ),
+        ];
+        for (p, e) in cases {
+            assert_eq!(p.validate(), Err(e), "{p:?}");
+        }
+    }
+}

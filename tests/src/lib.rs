@@ -1,0 +1,1 @@
+//! End-to-end test crate; the suite lives in tests/.
