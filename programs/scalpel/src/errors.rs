@@ -107,3 +107,79 @@ pub enum ScalpelError {
     #[msg("Clock went backwards")]
     ClockWentBackwards,
 }
+
+impl ScalpelError {
+    /// Every variant in code order, so clients can name an error from its code.
+    pub const ALL: &'static [ScalpelError] = &[
+        ScalpelError::MathOverflow,
+        ScalpelError::Unauthorized,
+        ScalpelError::NotAccountOwner,
+        ScalpelError::UnsupportedVersion,
+        ScalpelError::OracleWrongOwner,
+        ScalpelError::OracleInvalidAccount,
+        ScalpelError::OracleMismatch,
+        ScalpelError::OracleFeedMismatch,
+        ScalpelError::OracleNotFullyVerified,
+        ScalpelError::OraclePriceNonPositive,
+        ScalpelError::OracleExponentOutOfRange,
+        ScalpelError::OracleConfidenceTooWide,
+        ScalpelError::OracleStale,
+        ScalpelError::OracleFutureTimestamp,
+        ScalpelError::InvalidOracleKind,
+        ScalpelError::HealthAccountsMismatch,
+        ScalpelError::HealthAccountInvalidMarket,
+        ScalpelError::InsufficientHealth,
+        ScalpelError::NoFreePositionSlot,
+        ScalpelError::ZeroAmount,
+        ScalpelError::InsufficientDeposit,
+        ScalpelError::InsufficientLiquidity,
+        ScalpelError::DepositCapExceeded,
+        ScalpelError::BorrowCapExceeded,
+        ScalpelError::BorrowAgainstOwnDeposit,
+        ScalpelError::NoDebt,
+        ScalpelError::AccountNotEmpty,
+        ScalpelError::AccountBeingLiquidated,
+        ScalpelError::WrongMint,
+        ScalpelError::WrongVault,
+        ScalpelError::WrongMarket,
+        ScalpelError::InvalidAssetWeights,
+        ScalpelError::InvalidLiabilityWeights,
+        ScalpelError::PenaltyTooHighForWeight,
+        ScalpelError::InvalidLiquidationPenalty,
+        ScalpelError::InvalidPenaltySplit,
+        ScalpelError::InvalidLiquidationBuffer,
+        ScalpelError::InvalidOracleAge,
+        ScalpelError::InvalidConfidenceLimit,
+        ScalpelError::InvalidConfidenceMultiplier,
+        ScalpelError::InvalidDustThreshold,
+        ScalpelError::InvalidTimelock,
+        ScalpelError::InvalidInterestCurve,
+        ScalpelError::InvalidDecimals,
+        ScalpelError::TooManyMarkets,
+        ScalpelError::DepositsPaused,
+        ScalpelError::BorrowsPaused,
+        ScalpelError::WithdrawalsPaused,
+        ScalpelError::DuplicateAccount,
+        ScalpelError::ClockWentBackwards,
+    ];
+
+    /// The variant with this custom error code, if it is one of ours.
+    pub fn from_code(code: u32) -> Option<ScalpelError> {
+        Self::ALL.iter().copied().find(|e| u32::from(*e) == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_variant_in_order() {
+        for (i, e) in ScalpelError::ALL.iter().enumerate() {
+            assert_eq!(u32::from(*e), 6000 + i as u32, "{}", e.name());
+        }
+        // The variant after the last listed one must not exist: its message would be the
+        // Display of an out-of-range code, so compare counts through the last name instead.
+        assert_eq!(ScalpelError::ALL.last().map(|e| e.name()), Some("ClockWentBackwards".to_string()));
+    }
+}

@@ -75,31 +75,44 @@ pub fn resolve_positions<'info>(
         let cfg = market.oracle_config()?;
         let data = oracle_ai.try_borrow_data()?;
         let price = read_price(&cfg, oracle_ai.owner, &data, now, max_age)?;
-        let accrued = market.accrued(now)?;
-        let weights = market.weights(now);
-        let (deposit, debt) = if shares >= I80F48::ZERO {
-            (deposit_balance(shares, accrued.deposit_index)?, 0)
-        } else {
-            (0, debt_balance(-shares, accrued.borrow_index)?)
-        };
+        let input = position_input(&market, shares, &price, now)?;
         out.push(ResolvedPosition {
             slot,
             market: *market_ai.key,
             market_index,
             price,
-            input: HealthPosition {
-                deposit,
-                debt,
-                price: price.price,
-                conf: price.conf,
-                asset_weight_init: weights.asset_init,
-                asset_weight_maint: weights.asset_maint,
-                liab_weight_init: weights.liab_init,
-                liab_weight_maint: weights.liab_maint,
-            },
+            input,
         });
     }
     Ok(out)
+}
+
+/// The health input of one position: balances at indices accrued to `now` (deposit floored,
+/// debt ceiled), the checked price, and the weights in force at `now`. Shared with the client so
+/// off-chain health is computed exactly as on-chain.
+pub fn position_input(
+    market: &Market,
+    shares: I80F48,
+    price: &OraclePrice,
+    now: i64,
+) -> Result<HealthPosition> {
+    let accrued = market.accrued(now)?;
+    let weights = market.weights(now);
+    let (deposit, debt) = if shares >= I80F48::ZERO {
+        (deposit_balance(shares, accrued.deposit_index)?, 0)
+    } else {
+        (0, debt_balance(-shares, accrued.borrow_index)?)
+    };
+    Ok(HealthPosition {
+        deposit,
+        debt,
+        price: price.price,
+        conf: price.conf,
+        asset_weight_init: weights.asset_init,
+        asset_weight_maint: weights.asset_maint,
+        liab_weight_init: weights.liab_init,
+        liab_weight_maint: weights.liab_maint,
+    })
 }
 
 /// Health of `account` from its remaining accounts.

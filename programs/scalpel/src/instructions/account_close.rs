@@ -33,7 +33,7 @@ impl AccountClose<'_> {
 /// Anchor's `close` does the work; this emits the event.
 #[access_control(ctx.accounts.validate())]
 pub fn handler(ctx: Context<AccountClose>) -> Result<()> {
-    emit!(AccountClosed {
+    crate::runtime::emit_event(&AccountClosed {
         account: ctx.accounts.margin_account.key(),
         owner: ctx.accounts.owner.key(),
     });

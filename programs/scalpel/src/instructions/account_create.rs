@@ -34,7 +34,7 @@ pub fn handler(ctx: Context<AccountCreate>, args: AccountCreateArgs) -> Result<(
     a.account_index = args.account_index;
     a.version = ACCOUNT_VERSION;
     a.bump = ctx.bumps.margin_account;
-    emit!(AccountCreated {
+    crate::runtime::emit_event(&AccountCreated {
         account: ctx.accounts.margin_account.key(),
         owner: a.owner,
         account_index: a.account_index,

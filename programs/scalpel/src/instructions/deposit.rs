@@ -88,7 +88,7 @@ pub fn handler(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
         ctx.accounts.owner.to_account_info(),
         args.amount,
     )?;
-    emit!(BalanceChanged {
+    crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),
         market: ctx.accounts.market.key(),
         kind: balance_kind::DEPOSIT,

@@ -51,7 +51,7 @@ pub fn handler<'info>(
         PriceAge::Maintenance,
     )?;
     let being = account.being_liquidated != 0;
-    Ok(HealthView {
+    let view = HealthView {
         init: h.init.to_bits(),
         maint: h.maint.to_bits(),
         end: h.end.to_bits(),
@@ -60,5 +60,7 @@ pub fn handler<'info>(
         ratio: h.ratio().map(|r| r.to_bits()),
         liquidatable: h.is_liquidatable(being),
         being_liquidated: being,
-    })
+    };
+    crate::runtime::mirror_return_data(&view);
+    Ok(view)
 }

@@ -17,7 +17,7 @@ pub fn handler(ctx: Context<MarketAccrue>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     let a = m.accrue_to(now)?;
-    emit!(MarketAccrued {
+    crate::runtime::emit_event(&MarketAccrued {
         market: ctx.accounts.market.key(),
         deposit_index: a.deposit_index.to_bits(),
         borrow_index: a.borrow_index.to_bits(),

@@ -119,7 +119,7 @@ pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
         .market_count
         .checked_add(1)
         .ok_or(ScalpelError::TooManyMarkets)?;
-    emit!(MarketAdded {
+    crate::runtime::emit_event(&MarketAdded {
         market: ctx.accounts.market.key(),
         mint: m.mint,
         market_index: m.market_index,

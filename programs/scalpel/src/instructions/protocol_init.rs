@@ -57,7 +57,7 @@ pub fn handler(ctx: Context<ProtocolInit>, args: ProtocolInitArgs) -> Result<()>
     p.market_count = 0;
     p.version = ACCOUNT_VERSION;
     p.bump = ctx.bumps.protocol;
-    emit!(ProtocolInitialized {
+    crate::runtime::emit_event(&ProtocolInitialized {
         admin: p.admin,
         guardian: p.guardian,
     });

@@ -73,7 +73,7 @@ pub fn handler(ctx: Context<Repay>, args: RepayArgs) -> Result<()> {
         ctx.accounts.owner.to_account_info(),
         paid,
     )?;
-    emit!(BalanceChanged {
+    crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),
         market: ctx.accounts.market.key(),
         kind: balance_kind::REPAY,

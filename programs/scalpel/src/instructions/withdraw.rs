@@ -105,7 +105,7 @@ pub fn handler<'info>(
         let account = ctx.accounts.margin_account.load()?;
         require_init_health(&protocol, &account, ctx.remaining_accounts, now)?
     };
-    emit!(BalanceChanged {
+    crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),
         market: ctx.accounts.market.key(),
         kind: balance_kind::WITHDRAW,

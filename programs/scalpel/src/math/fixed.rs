@@ -180,12 +180,10 @@ pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
         return Err(math_err());
     }
     let p = a.checked_mul(b).ok_or(math_err())?;
-    // Exact when the raw product's 48 truncated low bits are zero; when the raw product does not
-    // fit in i128 we cannot tell cheaply and round up by one step, which is still "up".
-    let exact = match a.to_bits().checked_mul(b.to_bits()) {
-        Some(raw) => raw & ((1i128 << 48) - 1) == 0,
-        None => false,
-    };
+    // Exact when the raw product's 48 truncated low bits are zero. The low bits of a product
+    // depend only on the low bits of its factors, so the wrapping product tells even when the
+    // full raw product does not fit in i128 (values above 2^31).
+    let exact = a.to_bits().wrapping_mul(b.to_bits()) & ((1i128 << 48) - 1) == 0;
     if exact {
         Ok(p)
     } else {

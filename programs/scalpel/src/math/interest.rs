@@ -23,10 +23,11 @@ pub fn utilization(deposits: I80F48, borrows: I80F48) -> MathResult<I80F48> {
     if borrows <= I80F48::ZERO {
         return Ok(I80F48::ZERO);
     }
-    if deposits <= I80F48::ZERO {
+    // Also covers borrows far above deposits, whose quotient could overflow.
+    if borrows >= deposits {
         return Ok(I80F48::ONE);
     }
-    Ok(borrows.safe_div(deposits)?.min(I80F48::ONE))
+    borrows.safe_div(deposits)
 }
 
 /// Annual borrow rate at `util`.

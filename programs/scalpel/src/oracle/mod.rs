@@ -137,6 +137,11 @@ pub fn check_price(
     if lhs > rhs {
         return Err(ScalpelError::OracleConfidenceTooWide);
     }
+    // A publish time at or before the Unix epoch is a never-published account (e.g. devnet
+    // price accounts with timestamp 0), not a price: stale whatever the clock says.
+    if raw.publish_time <= 0 {
+        return Err(ScalpelError::OracleStale);
+    }
     // Future timestamps beyond the tolerance, then age (saturating: no overflow on any input).
     if raw.publish_time.saturating_sub(now) > cfg.max_future_secs as i64 {
         return Err(ScalpelError::OracleFutureTimestamp);

@@ -1,0 +1,110 @@
+//! Off-chain health: resolves an account's positions from chain data and runs the program's own
+//! `position_input` and `compute_health`, so the bot and CLI see exactly what the program sees.
+
+use crate::{decode, Chain};
+use anchor_lang::{AnchorDeserialize, Discriminator};
+use anyhow::{anyhow, Context, Result};
+use scalpel::health_accounts::{position_input, PriceAge};
+use scalpel::instructions::HealthView;
+use scalpel::math::{compute_health, Health, HealthPosition, I80F48};
+use scalpel::oracle::read_price;
+use scalpel::state::{MarginAccount, Market, Protocol};
+use solana_sdk::pubkey::Pubkey;
+
+/// Every market of the program, by index.
+pub async fn markets(chain: &dyn Chain) -> Result<Vec<(Pubkey, Market)>> {
+    let mut out = Vec::new();
+    for (k, a) in chain.program_accounts(Market::DISCRIMINATOR).await? {
+        out.push((k, decode::market(&a.data)?));
+    }
+    out.sort_by_key(|(_, m)| m.market_index);
+    Ok(out)
+}
+
+/// The health pairs `(market, oracle)` for the positions the account will have: its active
+/// positions in slot order, with `open` placed in the first free slot if it is not already held
+/// and `close` dropped. Mirrors the program's slot allocation.
+pub fn pairs_after(
+    account: &MarginAccount,
+    markets: &[(Pubkey, Market)],
+    open: Option<u16>,
+    close: Option<u16>,
+) -> Result<Vec<(Pubkey, Pubkey)>> {
+    let mut slots: Vec<Option<u16>> = account
+        .positions
+        .iter()
+        .map(|p| p.is_active().then_some(p.market_index))
+        .collect();
+    if let Some(idx) = open {
+        if !slots.contains(&Some(idx)) {
+            let free = slots
+                .iter()
+                .position(|s| s.is_none())
+                .ok_or_else(|| anyhow!("no free position slot"))?;
+            slots[free] = Some(idx);
+        }
+    }
+    if let Some(idx) = close {
+        for s in slots.iter_mut() {
+            if *s == Some(idx) {
+                *s = None;
+            }
+        }
+    }
+    slots
+        .into_iter()
+        .flatten()
+        .map(|idx| {
+            markets
+                .iter()
+                .find(|(_, m)| m.market_index == idx)
+                .map(|(k, m)| (*k, m.oracle))
+                .ok_or_else(|| anyhow!("market index {idx} not found"))
+        })
+        .collect()
+}
+
+/// Health computed off-chain with the program's functions, at the chain's clock.
+pub async fn account_health(
+    chain: &dyn Chain,
+    protocol: &Protocol,
+    account: &MarginAccount,
+    markets: &[(Pubkey, Market)],
+    age: PriceAge,
+) -> Result<Health> {
+    let now = chain.clock().await?.unix_timestamp;
+    let mut inputs: Vec<HealthPosition> = Vec::new();
+    for p in account.active_positions() {
+        let (_, market) = markets
+            .iter()
+            .find(|(_, m)| m.market_index == p.market_index)
+            .ok_or_else(|| anyhow!("market index {} not found", p.market_index))?;
+        let oracle = chain
+            .account(&market.oracle)
+            .await?
+            .ok_or_else(|| anyhow!("oracle {} missing", market.oracle))?;
+        let max_age = match age {
+            PriceAge::RiskIncreasing => market.max_age_secs,
+            PriceAge::Maintenance => market.max_age_liquidation_secs,
+        };
+        let cfg = market.oracle_config().map_err(|e| anyhow!(e.name()))?;
+        let price = read_price(&cfg, &oracle.owner, &oracle.data, now, max_age)
+            .map_err(|e| anyhow!(e.name()))?;
+        inputs.push(position_input(market, p.shares(), &price, now).map_err(|e| anyhow!("{e}"))?);
+    }
+    compute_health(
+        &inputs,
+        &protocol.health_params().map_err(|e| anyhow!("{e}"))?,
+    )
+    .map_err(|e| anyhow!("{e}"))
+}
+
+/// Decodes `health_view` return data.
+pub fn decode_view(data: &[u8]) -> Result<HealthView> {
+    HealthView::deserialize(&mut &data[..]).context("decoding health_view return data")
+}
+
+/// An I80F48 from `health_view` bits.
+pub fn fixed(bits: i128) -> I80F48 {
+    I80F48::from_bits(bits)
+}

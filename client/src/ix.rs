@@ -1,0 +1,241 @@
+//! Instruction builders: one function per program instruction, accounts derived from PDAs.
+
+use crate::pda;
+use anchor_lang::system_program;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use scalpel::params::{MarketParams, ProtocolParams};
+use solana_sdk::{
+    instruction::{AccountMeta, Instruction},
+    pubkey::Pubkey,
+    sysvar,
+};
+
+fn build(
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+    health: &[(Pubkey, Pubkey)],
+) -> Instruction {
+    let mut metas = accounts.to_account_metas(None);
+    metas.extend(health_metas(health));
+    Instruction {
+        program_id: scalpel::ID,
+        accounts: metas,
+        data: data.data(),
+    }
+}
+
+/// Health remaining accounts: `(market, oracle)` per active position, in slot order, read-only.
+pub fn health_metas(pairs: &[(Pubkey, Pubkey)]) -> Vec<AccountMeta> {
+    pairs
+        .iter()
+        .flat_map(|(m, o)| {
+            [
+                AccountMeta::new_readonly(*m, false),
+                AccountMeta::new_readonly(*o, false),
+            ]
+        })
+        .collect()
+}
+
+/// `protocol_init`: `admin` signs and pays.
+pub fn protocol_init(admin: &Pubkey, guardian: &Pubkey, params: ProtocolParams) -> Instruction {
+    build(
+        scalpel::accounts::ProtocolInit {
+            protocol: pda::protocol(),
+            admin: *admin,
+            system_program: system_program::ID,
+        },
+        scalpel::instruction::ProtocolInit {
+            args: scalpel::instructions::ProtocolInitArgs {
+                guardian: *guardian,
+                params,
+            },
+        },
+        &[],
+    )
+}
+
+/// `market_add` for `mint` reading `oracle`.
+pub fn market_add(
+    admin: &Pubkey,
+    payer: &Pubkey,
+    mint: &Pubkey,
+    oracle: &Pubkey,
+    oracle_kind: u8,
+    feed_id: [u8; 32],
+    params: MarketParams,
+) -> Instruction {
+    let market = pda::market(mint);
+    build(
+        scalpel::accounts::MarketAdd {
+            protocol: pda::protocol(),
+            admin: *admin,
+            payer: *payer,
+            mint: *mint,
+            market,
+            vault: pda::vault(&market),
+            insurance_vault: pda::insurance_vault(&market),
+            treasury_vault: pda::treasury_vault(&market),
+            oracle: *oracle,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+            rent: sysvar::rent::ID,
+        },
+        scalpel::instruction::MarketAdd {
+            args: scalpel::instructions::MarketAddArgs {
+                oracle_kind,
+                feed_id,
+                params,
+            },
+        },
+        &[],
+    )
+}
+
+/// `account_create` of `owner`'s account `index`.
+pub fn account_create(owner: &Pubkey, index: u16) -> Instruction {
+    build(
+        scalpel::accounts::AccountCreate {
+            margin_account: pda::margin_account(owner, index),
+            owner: *owner,
+            system_program: system_program::ID,
+        },
+        scalpel::instruction::AccountCreate {
+            args: scalpel::instructions::AccountCreateArgs {
+                account_index: index,
+            },
+        },
+        &[],
+    )
+}
+
+/// `account_close`.
+pub fn account_close(owner: &Pubkey, margin_account: &Pubkey) -> Instruction {
+    build(
+        scalpel::accounts::AccountClose {
+            margin_account: *margin_account,
+            owner: *owner,
+        },
+        scalpel::instruction::AccountClose {},
+        &[],
+    )
+}
+
+/// The accounts every token-moving instruction shares.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenMove {
+    /// Account owner (signer).
+    pub owner: Pubkey,
+    /// Margin account.
+    pub margin_account: Pubkey,
+    /// Market's mint.
+    pub mint: Pubkey,
+    /// The user's token account.
+    pub user_token: Pubkey,
+}
+
+impl TokenMove {
+    fn market(&self) -> Pubkey {
+        pda::market(&self.mint)
+    }
+}
+
+/// `deposit`.
+pub fn deposit(t: &TokenMove, amount: u64) -> Instruction {
+    let market = t.market();
+    build(
+        scalpel::accounts::Deposit {
+            protocol: pda::protocol(),
+            margin_account: t.margin_account,
+            market,
+            vault: pda::vault(&market),
+            user_token: t.user_token,
+            owner: t.owner,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::Deposit {
+            args: scalpel::instructions::DepositArgs { amount },
+        },
+        &[],
+    )
+}
+
+/// `withdraw`; `health` are the pairs after the withdrawal.
+pub fn withdraw(t: &TokenMove, amount: u64, health: &[(Pubkey, Pubkey)]) -> Instruction {
+    let market = t.market();
+    build(
+        scalpel::accounts::Withdraw {
+            protocol: pda::protocol(),
+            margin_account: t.margin_account,
+            market,
+            vault: pda::vault(&market),
+            user_token: t.user_token,
+            owner: t.owner,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::Withdraw {
+            args: scalpel::instructions::WithdrawArgs { amount },
+        },
+        health,
+    )
+}
+
+/// `borrow`; `health` are the pairs after the borrow.
+pub fn borrow(t: &TokenMove, amount: u64, health: &[(Pubkey, Pubkey)]) -> Instruction {
+    let market = t.market();
+    build(
+        scalpel::accounts::Borrow {
+            protocol: pda::protocol(),
+            margin_account: t.margin_account,
+            market,
+            vault: pda::vault(&market),
+            user_token: t.user_token,
+            owner: t.owner,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::Borrow {
+            args: scalpel::instructions::BorrowArgs { amount },
+        },
+        health,
+    )
+}
+
+/// `repay`.
+pub fn repay(t: &TokenMove, amount: u64) -> Instruction {
+    let market = t.market();
+    build(
+        scalpel::accounts::Repay {
+            margin_account: t.margin_account,
+            market,
+            vault: pda::vault(&market),
+            user_token: t.user_token,
+            owner: t.owner,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::Repay {
+            args: scalpel::instructions::RepayArgs { amount },
+        },
+        &[],
+    )
+}
+
+/// `market_accrue`.
+pub fn market_accrue(market: &Pubkey) -> Instruction {
+    build(
+        scalpel::accounts::MarketAccrue { market: *market },
+        scalpel::instruction::MarketAccrue {},
+        &[],
+    )
+}
+
+/// `health_view`; simulate it and decode the return data with [`crate::health::decode_view`].
+pub fn health_view(margin_account: &Pubkey, health: &[(Pubkey, Pubkey)]) -> Instruction {
+    build(
+        scalpel::accounts::HealthViewAccounts {
+            protocol: pda::protocol(),
+            margin_account: *margin_account,
+        },
+        scalpel::instruction::HealthView {},
+        health,
+    )
+}

@@ -1,0 +1,62 @@
+//! Writes real Pyth `PriceUpdateV2` account bytes (Anchor discriminator and Borsh layout of
+//! pyth-solana-receiver-sdk), so the in-process bank holds oracle accounts in the exact format the
+//! program reads on a cluster. Nothing in the program knows about this module.
+
+use anchor_lang::AccountSerialize;
+use anyhow::Result;
+use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
+use solana_sdk::pubkey::Pubkey;
+
+/// One pull-oracle price.
+#[derive(Clone, Copy, Debug)]
+pub struct PullPrice {
+    /// Feed id.
+    pub feed_id: [u8; 32],
+    /// Price mantissa.
+    pub price: i64,
+    /// Confidence mantissa.
+    pub conf: u64,
+    /// Exponent.
+    pub expo: i32,
+    /// Unix publish time.
+    pub publish_time: i64,
+    /// `None` Full, `Some(n)` Partial with n signatures.
+    pub partial_signatures: Option<u8>,
+}
+
+/// Serialized `PriceUpdateV2` account data.
+pub fn price_update_v2(p: &PullPrice) -> Result<Vec<u8>> {
+    let update = PriceUpdateV2 {
+        write_authority: Pubkey::default(),
+        verification_level: match p.partial_signatures {
+            None => VerificationLevel::Full,
+            Some(n) => VerificationLevel::Partial { num_signatures: n },
+        },
+        price_message: PriceFeedMessage {
+            feed_id: p.feed_id,
+            price: p.price,
+            conf: p.conf,
+            exponent: p.expo,
+            publish_time: p.publish_time,
+            prev_publish_time: p.publish_time.saturating_sub(1),
+            ema_price: p.price,
+            ema_conf: p.conf,
+        },
+        posted_slot: 0,
+    };
+    let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
+    update.try_serialize(&mut data)?;
+    data.resize(PriceUpdateV2::LEN, 0);
+    Ok(data)
+}
+
+/// A decimal price (e.g. `"101.25"`) as a mantissa at `expo`.
+pub fn mantissa(decimal: &str, expo: i32) -> Result<i64> {
+    let (int, frac) = decimal.split_once('.').unwrap_or((decimal, ""));
+    let places = expo.unsigned_abs() as usize;
+    if expo > 0 || frac.len() > places {
+        anyhow::bail!("{decimal} has more decimals than exponent {expo} allows");
+    }
+    let digits = format!("{int}{frac:0<places$}");
+    Ok(digits.parse::<i64>()?)
+}

@@ -1,0 +1,30 @@
+//! Event emission and return data. On SBF this is exactly Anchor's `emit!` (`sol_log_data`). Natively (the
+//! in-process test bank) Anchor's `sol_log_data` is a no-op, so the same bytes are logged as
+//! `Program data: <base64>` through the syscall stub program-test collects.
+
+use anchor_lang::Event;
+
+/// Emits `event` so indexers, bots and tests can decode it from the transaction logs.
+pub fn emit_event<E: Event>(event: &E) {
+    let data = event.data();
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log_data(&[&data]);
+    #[cfg(not(target_os = "solana"))]
+    {
+        use base64::Engine;
+        let line = format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(&data));
+        solana_sysvar::program_stubs::sol_log(&line);
+    }
+}
+
+/// Natively, Anchor's return-data path (`solana_cpi::set_return_data`) is a no-op, so a view's
+/// return value is also handed to the syscall stub program-test collects. On SBF this does
+/// nothing: Anchor already sets the return data from the handler's `Ok` value.
+pub fn mirror_return_data<T: anchor_lang::AnchorSerialize>(value: &T) {
+    #[cfg(not(target_os = "solana"))]
+    if let Ok(bytes) = value.try_to_vec() {
+        solana_sysvar::program_stubs::sol_set_return_data(&bytes);
+    }
+    #[cfg(target_os = "solana")]
+    let _ = value;
+}

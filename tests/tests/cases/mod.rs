@@ -1,0 +1,3 @@
+mod legacy_oracle;
+mod rejections;
+mod user_flows;

@@ -1,0 +1,363 @@
+//! Test setup: a bank with the program, two pull-oracle markets, funded users, snapshots.
+
+use scalpel::params::{MarketParams, ProtocolParams};
+use scalpel::state::{MarginAccount, Market, Protocol};
+use scalpel_client::{
+    decode, health, ix, pda,
+    pyth::{self, PullPrice},
+    token, Chain, LocalChain, TxFailure, TxOutcome,
+};
+use solana_sdk::{
+    account::Account,
+    instruction::Instruction,
+    pubkey::Pubkey,
+    signature::{Keypair, Signer},
+};
+use solana_system_interface::instruction as system_instruction;
+
+/// Unix time the tests start at.
+pub const T0: i64 = 1_700_000_000;
+/// Exponent of every test oracle.
+pub const EXPO: i32 = -8;
+
+/// One listed market and its oracle.
+#[derive(Clone, Copy, Debug)]
+pub struct MarketFixture {
+    pub mint: Pubkey,
+    pub market: Pubkey,
+    pub oracle: Pubkey,
+    pub feed_id: [u8; 32],
+}
+
+impl MarketFixture {
+    pub fn vault(&self) -> Pubkey {
+        pda::vault(&self.market)
+    }
+}
+
+/// A trader with a margin account and one token account per market.
+pub struct User {
+    pub key: Keypair,
+    pub account: Pubkey,
+    pub tokens: Vec<(Pubkey, Pubkey)>,
+}
+
+impl User {
+    pub fn token(&self, m: &MarketFixture) -> Pubkey {
+        self.tokens
+            .iter()
+            .find(|(mint, _)| *mint == m.mint)
+            .map(|(_, t)| *t)
+            .expect("user has a token account for every market")
+    }
+    pub fn mv(&self, m: &MarketFixture) -> ix::TokenMove {
+        ix::TokenMove {
+            owner: self.key.pubkey(),
+            margin_account: self.account,
+            mint: m.mint,
+            user_token: self.token(m),
+        }
+    }
+}
+
+/// SOL-like market parameters: 9 decimals, 80/90% asset, 120/110% liability, 5% penalty.
+pub fn sol_params() -> MarketParams {
+    MarketParams {
+        asset_weight_init_bps: 8_000,
+        asset_weight_maint_bps: 9_000,
+        liab_weight_init_bps: 12_000,
+        liab_weight_maint_bps: 11_000,
+        liquidation_penalty_bps: 500,
+        max_conf_bps: 200,
+        max_age_secs: 60,
+        max_age_liquidation_secs: 300,
+        deposit_cap: u64::MAX,
+        borrow_cap: u64::MAX,
+        optimal_utilization_bps: 8_000,
+        base_rate_bps: 100,
+        slope1_bps: 400,
+        slope2_bps: 7_500,
+    }
+}
+
+/// USDC-like market parameters: 6 decimals, 90/95% asset, 105/100% liability, 2% penalty.
+pub fn usdc_params() -> MarketParams {
+    MarketParams {
+        asset_weight_init_bps: 9_000,
+        asset_weight_maint_bps: 9_500,
+        liab_weight_init_bps: 10_500,
+        liab_weight_maint_bps: 10_000,
+        liquidation_penalty_bps: 200,
+        ..sol_params()
+    }
+}
+
+/// The bank, the admin and two markets (SOL at 100 USD, USDC at 1 USD).
+pub struct Env {
+    pub chain: LocalChain,
+    pub admin: Keypair,
+    pub mint_authority: Keypair,
+    pub sol: MarketFixture,
+    pub usdc: MarketFixture,
+}
+
+/// Every account's bytes and lamports (payer lamports excluded: failed transactions pay fees).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot(pub Vec<(Pubkey, Option<(Vec<u8>, u64)>)>);
+
+impl Env {
+    pub async fn new() -> Env {
+        Self::with_protocol(ProtocolParams::default()).await
+    }
+
+    pub async fn with_protocol(params: ProtocolParams) -> Env {
+        let chain = LocalChain::start(vec![]).await;
+        chain.set_unix_time(T0).await.expect("clock");
+        let admin = chain.payer().insecure_clone();
+        let mint_authority = Keypair::new();
+        let guardian = Pubkey::new_unique();
+        let ok = chain
+            .send(
+                &[ix::protocol_init(&admin.pubkey(), &guardian, params)],
+                &[&admin],
+            )
+            .await
+            .expect("send");
+        ok.expect("protocol_init");
+        let mut env = Env {
+            chain,
+            admin,
+            mint_authority,
+            sol: dummy(),
+            usdc: dummy(),
+        };
+        env.sol = env.add_pull_market(9, [1; 32], "100", sol_params()).await;
+        env.usdc = env.add_pull_market(6, [2; 32], "1", usdc_params()).await;
+        env
+    }
+
+    /// Creates a mint, a pull oracle at `price` and lists the market.
+    pub async fn add_pull_market(
+        &self,
+        decimals: u8,
+        feed_id: [u8; 32],
+        price: &str,
+        params: MarketParams,
+    ) -> MarketFixture {
+        let mint = token::create_mint(
+            &self.chain,
+            &self.admin,
+            &self.mint_authority.pubkey(),
+            decimals,
+        )
+        .await
+        .expect("mint");
+        let oracle = Pubkey::new_unique();
+        let m = MarketFixture {
+            mint,
+            market: pda::market(&mint),
+            oracle,
+            feed_id,
+        };
+        self.set_price(&m, price, "0").await;
+        self.send(
+            &[ix::market_add(
+                &self.admin.pubkey(),
+                &self.admin.pubkey(),
+                &mint,
+                &oracle,
+                1,
+                feed_id,
+                params,
+            )],
+            &[],
+        )
+        .await
+        .expect("market_add");
+        m
+    }
+
+    pub async fn now(&self) -> i64 {
+        self.chain.clock().await.expect("clock").unix_timestamp
+    }
+
+    /// Writes a Full-verification `PriceUpdateV2` published now.
+    pub async fn set_price(&self, m: &MarketFixture, price: &str, conf: &str) {
+        let now = self.now().await;
+        self.set_pull(
+            m,
+            PullPrice {
+                feed_id: m.feed_id,
+                price: pyth::mantissa(price, EXPO).expect("price"),
+                conf: pyth::mantissa(conf, EXPO).expect("conf") as u64,
+                expo: EXPO,
+                publish_time: now,
+                partial_signatures: None,
+            },
+        )
+        .await;
+    }
+
+    /// Writes an arbitrary `PriceUpdateV2` into the market's oracle account.
+    pub async fn set_pull(&self, m: &MarketFixture, p: PullPrice) {
+        let data = pyth::price_update_v2(&p).expect("serialize");
+        self.chain
+            .set_account(
+                &m.oracle,
+                Account {
+                    lamports: 10_000_000,
+                    data,
+                    owner: scalpel::constants::PYTH_RECEIVER,
+                    executable: false,
+                    rent_epoch: 0,
+                },
+            )
+            .await;
+    }
+
+    /// Sends with the admin paying; `signers` sign too.
+    pub async fn send(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOutcome, TxFailure> {
+        let mut all: Vec<&Keypair> = vec![&self.admin];
+        all.extend_from_slice(signers);
+        self.chain.send(ixs, &all).await.expect("transport")
+    }
+
+    /// A user with a margin account, lamports, and `funds` minted per market.
+    pub async fn user(&self, funds: &[(&MarketFixture, u64)]) -> User {
+        let key = Keypair::new();
+        let fund = system_instruction::transfer(&self.admin.pubkey(), &key.pubkey(), 1_000_000_000);
+        self.send(&[fund], &[]).await.expect("fund lamports");
+        self.send(&[ix::account_create(&key.pubkey(), 0)], &[&key])
+            .await
+            .expect("account_create");
+        let mut tokens = Vec::new();
+        for m in [&self.sol, &self.usdc] {
+            let t = token::create_token_account(&self.chain, &self.admin, &m.mint, &key.pubkey())
+                .await
+                .expect("token account");
+            tokens.push((m.mint, t));
+        }
+        for (m, amount) in funds {
+            let t = tokens
+                .iter()
+                .find(|(mint, _)| *mint == m.mint)
+                .map(|(_, t)| *t)
+                .expect("token");
+            token::mint_to(
+                &self.chain,
+                &self.admin,
+                &self.mint_authority,
+                &m.mint,
+                &t,
+                *amount,
+            )
+            .await
+            .expect("mint_to");
+        }
+        let account = pda::margin_account(&key.pubkey(), 0);
+        User {
+            key,
+            account,
+            tokens,
+        }
+    }
+
+    pub async fn balance(&self, token_account: &Pubkey) -> u64 {
+        token::balance(&self.chain, token_account)
+            .await
+            .expect("balance")
+    }
+
+    pub async fn margin(&self, account: &Pubkey) -> MarginAccount {
+        let a = self
+            .chain
+            .account(account)
+            .await
+            .expect("rpc")
+            .expect("exists");
+        decode::margin_account(&a.data).expect("decode")
+    }
+
+    pub async fn market(&self, m: &MarketFixture) -> Market {
+        let a = self
+            .chain
+            .account(&m.market)
+            .await
+            .expect("rpc")
+            .expect("exists");
+        decode::market(&a.data).expect("decode")
+    }
+
+    pub async fn protocol(&self) -> Protocol {
+        let a = self
+            .chain
+            .account(&pda::protocol())
+            .await
+            .expect("rpc")
+            .expect("exists");
+        decode::protocol(&a.data).expect("decode")
+    }
+
+    pub async fn markets(&self) -> Vec<(Pubkey, Market)> {
+        health::markets(&self.chain).await.expect("markets")
+    }
+
+    /// Health pairs of `user` after opening `open` / closing `close`.
+    pub async fn pairs(
+        &self,
+        user: &User,
+        open: Option<&MarketFixture>,
+        close: Option<&MarketFixture>,
+    ) -> Vec<(Pubkey, Pubkey)> {
+        let account = self.margin(&user.account).await;
+        let markets = self.markets().await;
+        let idx = |m: &MarketFixture| {
+            markets
+                .iter()
+                .find(|(k, _)| *k == m.market)
+                .map(|(_, mk)| mk.market_index)
+        };
+        health::pairs_after(&account, &markets, open.and_then(idx), close.and_then(idx))
+            .expect("pairs")
+    }
+
+    pub async fn snapshot(&self) -> Snapshot {
+        let payer = self.admin.pubkey();
+        let mut all = self.chain.known_accounts().await.expect("snapshot");
+        all.retain(|(k, _)| *k != payer);
+        Snapshot(
+            all.into_iter()
+                .map(|(k, a)| (k, a.map(|a| (a.data, a.lamports))))
+                .collect(),
+        )
+    }
+
+    /// Sends, expects failure named `name`, and checks that no account changed.
+    pub async fn expect_rejected(&self, ixs: &[Instruction], signers: &[&Keypair], name: &str) {
+        self.chain.track(ixs);
+        let before = self.snapshot().await;
+        let res = self.send(ixs, signers).await;
+        match res {
+            Ok(_) => panic!("expected {name}, but the transaction succeeded"),
+            Err(f) => assert_eq!(f.name, name, "logs: {:#?}", f.logs),
+        }
+        let after = self.snapshot().await;
+        assert!(
+            before == after,
+            "a rejected transaction ({name}) changed state"
+        );
+    }
+}
+
+fn dummy() -> MarketFixture {
+    MarketFixture {
+        mint: Pubkey::default(),
+        market: Pubkey::default(),
+        oracle: Pubkey::default(),
+        feed_id: [0; 32],
+    }
+}
