@@ -103,7 +103,10 @@ pub struct Env {
 
 /// Every account's bytes and lamports (payer lamports excluded: failed transactions pay fees).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Snapshot(pub Vec<(Pubkey, Option<(Vec<u8>, u64)>)>);
+pub struct Snapshot(pub Vec<(Pubkey, Option<AccountState>)>);
+
+/// Data and lamports of one account.
+pub type AccountState = (Vec<u8>, u64);
 
 impl Env {
     pub async fn new() -> Env {

@@ -27,7 +27,7 @@ fn enums_valid(data: &[u8]) -> bool {
             .is_some_and(|s| *s <= PriceStatus::Ignored as u8)
     };
     let corp_ok = |at: usize| data.get(at).is_some_and(|c| *c == 0);
-    if !data.get(OFF_PTYPE).is_some_and(|t| *t <= 1) {
+    if data.get(OFF_PTYPE).is_none_or(|t| *t > 1) {
         return false;
     }
     if !status_ok(OFF_AGG_STATUS) || !corp_ok(OFF_AGG_STATUS + 1) {
@@ -52,8 +52,7 @@ pub fn decode(owner: &Pubkey, data: &[u8]) -> Result<RawPrice, ScalpelError> {
     // The SDK casts in place and needs 8-byte alignment; copy when the buffer lacks it.
     let body = &data[..PRICE_ACCOUNT_LEN];
     let aligned_copy: Vec<u64>;
-    let bytes: &[u8] = if (body.as_ptr() as usize) % core::mem::align_of::<SolanaPriceAccount>()
-        == 0
+    let bytes: &[u8] = if (body.as_ptr() as usize).is_multiple_of(core::mem::align_of::<SolanaPriceAccount>())
     {
         body
     } else {
