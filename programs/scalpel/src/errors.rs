@@ -180,6 +180,9 @@ mod tests {
         }
         // The variant after the last listed one must not exist: its message would be the
         // Display of an out-of-range code, so compare counts through the last name instead.
-        assert_eq!(ScalpelError::ALL.last().map(|e| e.name()), Some("ClockWentBackwards".to_string()));
+        assert_eq!(
+            ScalpelError::ALL.last().map(|e| e.name()),
+            Some("ClockWentBackwards".to_string())
+        );
     }
 }

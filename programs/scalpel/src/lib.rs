@@ -10,10 +10,10 @@ pub mod errors;
 pub mod events;
 pub mod health_accounts;
 pub mod instructions;
-pub mod runtime;
 pub mod math;
 pub mod oracle;
 pub mod params;
+pub mod runtime;
 pub mod state;
 
 use instructions::*;

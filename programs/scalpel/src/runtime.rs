@@ -12,7 +12,10 @@ pub fn emit_event<E: Event>(event: &E) {
     #[cfg(not(target_os = "solana"))]
     {
         use base64::Engine;
-        let line = format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(&data));
+        let line = format!(
+            "Program data: {}",
+            base64::engine::general_purpose::STANDARD.encode(&data)
+        );
         solana_sysvar::program_stubs::sol_log(&line);
     }
 }

@@ -48,6 +48,9 @@ pub fn deposit(
         left = amount.safe_sub(r.amount)?;
     }
     if left > 0 {
+        if deposit_index <= I80F48::ZERO {
+            return Err(math_err());
+        }
         let minted = fx(left).safe_div(deposit_index)?;
         change.new_shares = change.new_shares.safe_add(minted)?;
         change.deposit_shares_delta = minted;

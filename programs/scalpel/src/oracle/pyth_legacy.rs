@@ -52,7 +52,8 @@ pub fn decode(owner: &Pubkey, data: &[u8]) -> Result<RawPrice, ScalpelError> {
     // The SDK casts in place and needs 8-byte alignment; copy when the buffer lacks it.
     let body = &data[..PRICE_ACCOUNT_LEN];
     let aligned_copy: Vec<u64>;
-    let bytes: &[u8] = if (body.as_ptr() as usize).is_multiple_of(core::mem::align_of::<SolanaPriceAccount>())
+    let bytes: &[u8] = if (body.as_ptr() as usize)
+        .is_multiple_of(core::mem::align_of::<SolanaPriceAccount>())
     {
         body
     } else {

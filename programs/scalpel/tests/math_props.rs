@@ -1,0 +1,863 @@
+//! Property tests of the pure math (`scalpel::math`): no panic anywhere in the input space, health
+//! monotonicity and ordering, share round trips that never favour the actor, and interest accrual
+//! that never pays depositors more than borrowers owe. Exact comparisons use a 256-bit product of
+//! the raw `I80F48` bits, so no rounding of the test itself can hide a rounding of the code.
+
+use proptest::prelude::*;
+use scalpel::math::interest::{accrue, borrow_rate, utilization, RateCurve};
+use scalpel::math::shares::{self, debt_balance, deposit_balance};
+use scalpel::math::{
+    biased_prices, bps, ceil_u64, compute_health, div_ceil, floor_u64, fx, mul_ceil, Health,
+    HealthParams, HealthPosition, SafeMath, WrappedI80F48, DELTA, I80F48,
+};
+
+const ONE_BITS: i128 = 1 << 48;
+const FRAC_MASK_96: u128 = (1u128 << 96) - 1;
+
+// ---------------------------------------------------------------------------------------------
+// Exact arithmetic on raw bits
+// ---------------------------------------------------------------------------------------------
+
+/// A non-negative 256-bit integer `(hi, lo)`; the derived order is the numeric order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct U256 {
+    hi: u128,
+    lo: u128,
+}
+
+impl U256 {
+    fn from_u128(v: u128) -> Self {
+        U256 { hi: 0, lo: v }
+    }
+
+    /// `v · 2^s` for `s < 128`.
+    fn shl(v: u128, s: u32) -> Self {
+        if s == 0 {
+            return U256::from_u128(v);
+        }
+        U256 {
+            hi: v >> (128 - s),
+            lo: v << s,
+        }
+    }
+
+    fn add(self, o: Self) -> Self {
+        let (lo, carry) = self.lo.overflowing_add(o.lo);
+        U256 {
+            hi: self.hi + o.hi + carry as u128,
+            lo,
+        }
+    }
+
+    /// `self − o`, `self ≥ o` required.
+    fn sub(self, o: Self) -> Self {
+        assert!(self >= o);
+        let (lo, borrow) = self.lo.overflowing_sub(o.lo);
+        U256 {
+            hi: self.hi - o.hi - borrow as u128,
+            lo,
+        }
+    }
+}
+
+/// Exact product of two non-negative raw values.
+fn wide_mul(a: i128, b: i128) -> U256 {
+    assert!(a >= 0 && b >= 0);
+    let (a, b) = (a as u128, b as u128);
+    let m = u64::MAX as u128;
+    let (a0, a1, b0, b1) = (a & m, a >> 64, b & m, b >> 64);
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    let mid = (p00 >> 64) + (p01 & m) + (p10 & m);
+    U256 {
+        hi: p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64),
+        lo: (p00 & m) | (mid << 64),
+    }
+}
+
+/// Exact product of two non-negative fixed-point values, in units of 2^-96.
+fn exact_mul(a: I80F48, b: I80F48) -> U256 {
+    wide_mul(a.to_bits(), b.to_bits())
+}
+
+/// A non-negative fixed-point value in units of 2^-96.
+fn as_96(v: I80F48) -> U256 {
+    assert!(v >= I80F48::ZERO);
+    U256::shl(v.to_bits() as u128, 48)
+}
+
+/// An integer in units of 2^-96.
+fn int_96(n: u64) -> U256 {
+    U256::shl(n as u128, 96)
+}
+
+/// `floor(P / 2^96)` if it fits in u128.
+fn floor_96(p: U256) -> Option<u128> {
+    if p.hi >> 96 != 0 {
+        return None;
+    }
+    Some((p.hi << 32) | (p.lo >> 96))
+}
+
+/// `ceil(P / 2^96)` if it fits in u128.
+fn ceil_96(p: U256) -> Option<u128> {
+    floor_96(p)?.checked_add((p.lo & FRAC_MASK_96 != 0) as u128)
+}
+
+/// `ceil(P / 2^48)` as raw `I80F48` bits, if representable.
+fn ceil_48_bits(p: U256) -> Option<i128> {
+    if p.hi >> 48 != 0 {
+        return None;
+    }
+    let floor = (p.hi << 80) | (p.lo >> 48);
+    let c = floor.checked_add((p.lo & ((1u128 << 48) - 1) != 0) as u128)?;
+    i128::try_from(c).ok()
+}
+
+fn f(v: f64) -> I80F48 {
+    I80F48::from_num(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------------
+
+/// Any fixed-point value, weighted toward magnitudes where arithmetic does not overflow at once.
+fn any_fx() -> impl Strategy<Value = I80F48> {
+    prop_oneof![
+        4 => any::<i128>().prop_map(I80F48::from_bits),
+        3 => (-(1i128 << 100)..(1i128 << 100)).prop_map(I80F48::from_bits),
+        2 => (-(1i128 << 70)..(1i128 << 70)).prop_map(I80F48::from_bits),
+        1 => prop::sample::select(vec![
+            I80F48::ZERO,
+            DELTA,
+            -DELTA,
+            I80F48::ONE,
+            -I80F48::ONE,
+            I80F48::MAX,
+            I80F48::MIN,
+            I80F48::MAX - DELTA,
+            I80F48::MIN + DELTA,
+        ]),
+    ]
+}
+
+fn any_amount() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        3 => any::<u64>(),
+        2 => 0u64..1_000_000,
+        1 => prop::sample::select(vec![0u64, 1, u64::MAX, u64::MAX - 1]),
+    ]
+}
+
+fn any_position() -> impl Strategy<Value = HealthPosition> {
+    (
+        any_amount(),
+        any_amount(),
+        any_fx(),
+        any_fx(),
+        [any_fx(), any_fx(), any_fx(), any_fx()],
+    )
+        .prop_map(|(deposit, debt, price, conf, w)| HealthPosition {
+            deposit,
+            debt,
+            price,
+            conf,
+            asset_weight_init: w[0],
+            asset_weight_maint: w[1],
+            liab_weight_init: w[2],
+            liab_weight_maint: w[3],
+        })
+}
+
+fn any_params() -> impl Strategy<Value = HealthParams> {
+    (any_fx(), any_fx(), any_fx()).prop_map(|(k, m, b)| HealthParams {
+        conf_multiplier: k,
+        max_conf_bias: m,
+        liquidation_buffer: b,
+    })
+}
+
+fn any_curve() -> impl Strategy<Value = RateCurve> {
+    (any_fx(), any_fx(), any_fx(), any_fx()).prop_map(|(o, b, s1, s2)| RateCurve {
+        optimal_utilization: o,
+        base_rate: b,
+        slope1: s1,
+        slope2: s2,
+    })
+}
+
+/// Fixed-point value with raw bits in `[lo, hi]`.
+fn fx_range(lo: I80F48, hi: I80F48) -> impl Strategy<Value = I80F48> {
+    (lo.to_bits()..=hi.to_bits()).prop_map(I80F48::from_bits)
+}
+
+const MAX_BALANCE: u64 = 1_000_000_000_000_000;
+
+/// Price in USD per native unit, log-uniform in [1e-12, 1e6].
+fn real_price() -> impl Strategy<Value = I80F48> {
+    (-12.0f64..=6.0).prop_map(|e| f(10f64.powf(e)))
+}
+
+/// Valid weights `0 ≤ wA_init ≤ wA_maint ≤ 1 ≤ wL_maint ≤ wL_init ≤ 3`.
+fn real_weights() -> impl Strategy<Value = [I80F48; 4]> {
+    (
+        0..=ONE_BITS,
+        0..=ONE_BITS,
+        ONE_BITS..=3 * ONE_BITS,
+        ONE_BITS..=3 * ONE_BITS,
+    )
+        .prop_map(|(a, b, c, d)| {
+            [
+                I80F48::from_bits(a.min(b)),
+                I80F48::from_bits(a.max(b)),
+                I80F48::from_bits(c.max(d)),
+                I80F48::from_bits(c.min(d)),
+            ]
+        })
+}
+
+/// Confidence as a fraction of price, in [0, 5%].
+fn conf_frac() -> impl Strategy<Value = I80F48> {
+    fx_range(I80F48::ZERO, f(0.05))
+}
+
+/// One realistic position: either a deposit or a debt (one signed share balance per market).
+fn real_position() -> impl Strategy<Value = HealthPosition> {
+    (
+        any::<bool>(),
+        0..=MAX_BALANCE,
+        real_price(),
+        conf_frac(),
+        real_weights(),
+    )
+        .prop_map(|(is_deposit, amount, price, cf, w)| HealthPosition {
+            deposit: if is_deposit { amount } else { 0 },
+            debt: if is_deposit { 0 } else { amount },
+            price,
+            conf: price * cf,
+            asset_weight_init: w[0],
+            asset_weight_maint: w[1],
+            liab_weight_init: w[2],
+            liab_weight_maint: w[3],
+        })
+}
+
+/// Parameters within governance bounds: `k ≤ 10`, bias ≤ 20%, buffer ≤ 20%.
+fn real_params() -> impl Strategy<Value = HealthParams> {
+    (
+        fx_range(I80F48::ZERO, fx(10)),
+        fx_range(I80F48::ZERO, f(0.2)),
+        fx_range(I80F48::ZERO, f(0.2)),
+    )
+        .prop_map(|(k, m, b)| HealthParams {
+            conf_multiplier: k,
+            max_conf_bias: m,
+            liquidation_buffer: b,
+        })
+}
+
+fn real_account() -> impl Strategy<Value = Vec<HealthPosition>> {
+    prop::collection::vec(real_position(), 1..=8)
+}
+
+/// Curve within governance bounds: optimal utilization in [1%, 99%], rates ≥ 0 and the top of
+/// the curve at most 1 000%.
+fn real_curve() -> impl Strategy<Value = RateCurve> {
+    (
+        fx_range(f(0.01), f(0.99)),
+        fx_range(I80F48::ZERO, f(0.5)),
+        fx_range(I80F48::ZERO, fx(2)),
+        fx_range(I80F48::ZERO, f(7.5)),
+    )
+        .prop_map(|(o, b, s1, s2)| RateCurve {
+            optimal_utilization: o,
+            base_rate: b,
+            slope1: s1,
+            slope2: s2,
+        })
+}
+
+/// An index in [1, 100]: arbitrary bits, plus round values where products are exact.
+fn index() -> impl Strategy<Value = I80F48> {
+    prop_oneof![
+        4 => fx_range(I80F48::ONE, fx(100)),
+        2 => Just(I80F48::ONE),
+        2 => (1u64..=100).prop_map(fx),
+        2 => (1u64..=100 * 16).prop_map(|n| fx(n) / fx(16)).prop_filter("≥ 1", |v| *v >= 1),
+    ]
+}
+
+/// Non-negative shares: arbitrary bits, and round (integer or binary-fraction) values.
+fn share_amount() -> impl Strategy<Value = I80F48> {
+    prop_oneof![
+        3 => (0i128..=i128::MAX).prop_map(I80F48::from_bits),
+        3 => (0i128..(1i128 << 112)).prop_map(I80F48::from_bits),
+        2 => any::<u64>().prop_map(fx),
+        2 => (any::<u64>(), 0u32..8).prop_map(|(n, s)| fx(n) >> s),
+        1 => prop::sample::select(vec![I80F48::ZERO, DELTA, I80F48::ONE, I80F48::MAX]),
+    ]
+}
+
+fn cfg(cases: u32) -> ProptestConfig {
+    ProptestConfig::with_cases(cases)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. No panic anywhere in the input space (proptest reports a panic as a failure).
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(cfg(10_000))]
+
+    #[test]
+    fn no_panic_fixed(a in any_fx(), b in any_fx(), n in any_amount(), m in any_amount(),
+                      x in any::<i128>(), y in any::<i128>()) {
+        let _ = (a.safe_add(b), a.safe_sub(b), a.safe_mul(b), a.safe_div(b));
+        let _ = (n.safe_add(m), n.safe_sub(m), n.safe_mul(m), n.safe_div(m));
+        let _ = (x.safe_add(y), x.safe_sub(y), x.safe_mul(y), x.safe_div(y));
+        let (u, v) = (x as u128, y as u128);
+        let _ = (u.safe_add(v), u.safe_sub(v), u.safe_mul(v), u.safe_div(v));
+        let (s, t) = (x as i64, y as i64);
+        let _ = (s.safe_add(t), s.safe_sub(t), s.safe_mul(t), s.safe_div(t));
+        let _ = (bps(n), fx(n));
+        prop_assert_eq!(WrappedI80F48::from_num(a).get(), a);
+        prop_assert_eq!(I80F48::from(WrappedI80F48::from(b)), b);
+
+        // The rounding helpers, and their results when they succeed.
+        if let Ok(r) = floor_u64(a) {
+            prop_assert!(a >= 0 && fx(r) <= a && a - fx(r) < 1);
+        } else {
+            prop_assert!(a < 0 || a >= fx(u64::MAX) + I80F48::ONE);
+        }
+        if let Ok(r) = ceil_u64(a) {
+            prop_assert!(a >= 0 && fx(r) >= a && fx(r) - a < 1);
+        } else {
+            prop_assert!(a < 0 || a > fx(u64::MAX));
+        }
+        if let Ok(q) = div_ceil(a, b) {
+            // The smallest representable q with q · b ≥ a (exactly).
+            prop_assert!(a >= 0 && b > 0 && q >= 0);
+            prop_assert!(exact_mul(q, b) >= as_96(a));
+            if q > 0 {
+                prop_assert!(exact_mul(q - DELTA, b) < as_96(a));
+            }
+        }
+        if let Ok(p) = mul_ceil(a, b) {
+            // Exactly the product rounded up to the next step.
+            prop_assert!(a >= 0 && b >= 0);
+            prop_assert_eq!(Some(p.to_bits()), ceil_48_bits(exact_mul(a, b)));
+        }
+    }
+
+    #[test]
+    fn no_panic_health(positions in prop::collection::vec(
+                           prop_oneof![3 => any_position(), 1 => real_position()], 0..=8),
+                       params in any_params(), being in any::<bool>(),
+                       h in [any_fx(), any_fx(), any_fx(), any_fx(), any_fx(), any_fx(), any_fx()]) {
+        for p in &positions {
+            let _ = biased_prices(p.price, p.conf, &params);
+        }
+        if let Ok(health) = compute_health(&positions, &params) {
+            let _ = health.ratio();
+            let _ = health.is_liquidatable(being);
+        }
+        let arbitrary = Health {
+            init: h[0],
+            maint: h[1],
+            end: h[2],
+            asset_maint: h[3],
+            liab_maint: h[4],
+            asset_value: h[5],
+            liab_value: h[6],
+        };
+        let _ = arbitrary.ratio();
+        let _ = arbitrary.is_liquidatable(being);
+    }
+
+    #[test]
+    fn no_panic_interest(curve in any_curve(), d in any_fx(), b in any_fx(), ds in any_fx(),
+                         bs in any_fx(), dt in any_amount(), u in any_fx()) {
+        let _ = borrow_rate(&curve, u);
+        let util = utilization(d, b);
+        prop_assert!(util.is_ok(), "utilization must clamp, not fail: {:?}", util);
+        let util = util.unwrap();
+        prop_assert!((I80F48::ZERO..=I80F48::ONE).contains(&util));
+        let _ = accrue(&curve, d, b, ds, bs, dt);
+    }
+
+    #[test]
+    fn no_panic_shares(s in any_fx(), n in any_amount(), di in any_fx(), bi in any_fx()) {
+        let _ = deposit_balance(s, di);
+        let _ = debt_balance(s, bi);
+        let _ = shares::deposit(s, n, di, bi);
+        let _ = shares::withdraw(s, n, di);
+        let _ = shares::borrow(s, n, bi);
+        let _ = shares::repay(s, n, bi);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Health is monotone in prices, balances and confidence; 3. init ≤ maint ≥ end.
+// ---------------------------------------------------------------------------------------------
+
+fn health(positions: &[HealthPosition], params: &HealthParams) -> Health {
+    compute_health(positions, params).expect("realistic inputs never overflow")
+}
+
+proptest! {
+    #![proptest_config(cfg(10_000))]
+
+    #[test]
+    fn health_monotone_in_deposit(mut positions in real_account(), params in real_params(),
+                                  i in any::<prop::sample::Index>(),
+                                  a in 0..=MAX_BALANCE, b in 0..=MAX_BALANCE,
+                                  p in real_price(), q in real_price()) {
+        let i = i.index(positions.len());
+        positions[i].debt = 0;
+        // More of the deposit.
+        positions[i].deposit = a.min(b);
+        let lo = health(&positions, &params);
+        positions[i].deposit = a.max(b);
+        let hi = health(&positions, &params);
+        prop_assert!(hi.init >= lo.init && hi.maint >= lo.maint && hi.end >= lo.end);
+        // A higher price (same absolute confidence, which stays within 5% of either price).
+        positions[i].conf = positions[i].conf.min(p.min(q) * f(0.05));
+        positions[i].price = p.min(q);
+        let lo = health(&positions, &params);
+        positions[i].price = p.max(q);
+        let hi = health(&positions, &params);
+        prop_assert!(hi.init >= lo.init && hi.maint >= lo.maint && hi.end >= lo.end);
+    }
+
+    #[test]
+    fn health_antitone_in_debt(mut positions in real_account(), params in real_params(),
+                               i in any::<prop::sample::Index>(),
+                               a in 0..=MAX_BALANCE, b in 0..=MAX_BALANCE,
+                               p in real_price(), q in real_price()) {
+        let i = i.index(positions.len());
+        positions[i].deposit = 0;
+        positions[i].debt = a.min(b);
+        let lo = health(&positions, &params);
+        positions[i].debt = a.max(b);
+        let hi = health(&positions, &params);
+        prop_assert!(hi.init <= lo.init && hi.maint <= lo.maint && hi.end <= lo.end);
+        positions[i].conf = positions[i].conf.min(p.min(q) * f(0.05));
+        positions[i].price = p.min(q);
+        let lo = health(&positions, &params);
+        positions[i].price = p.max(q);
+        let hi = health(&positions, &params);
+        prop_assert!(hi.init <= lo.init && hi.maint <= lo.maint && hi.end <= lo.end);
+    }
+
+    #[test]
+    fn wider_conf_never_helps(mut positions in real_account(), params in real_params(),
+                              i in any::<prop::sample::Index>(),
+                              c in conf_frac(), d in conf_frac()) {
+        let i = i.index(positions.len());
+        let price = positions[i].price;
+        positions[i].conf = price * c.min(d);
+        let narrow = health(&positions, &params);
+        positions[i].conf = price * c.max(d);
+        let wide = health(&positions, &params);
+        prop_assert!(wide.init <= narrow.init);
+        prop_assert_eq!(wide.maint, narrow.maint);
+        prop_assert_eq!(wide.end, narrow.end);
+        prop_assert_eq!(wide.asset_maint, narrow.asset_maint);
+        prop_assert_eq!(wide.liab_maint, narrow.liab_maint);
+    }
+
+    #[test]
+    fn health_ordering(positions in real_account(), params in real_params(),
+                       being in any::<bool>()) {
+        let h = health(&positions, &params);
+        prop_assert!(h.init <= h.maint, "init {} > maint {}", h.init, h.maint);
+        prop_assert!(h.end <= h.maint, "end {} > maint {}", h.end, h.maint);
+        prop_assert_eq!(h.maint, h.asset_maint - h.liab_maint);
+        // Weighted values stay on the pessimistic side of the unweighted ones.
+        prop_assert!(h.asset_maint <= h.asset_value && h.liab_maint >= h.liab_value);
+        // Liquidatable without hysteresis implies liquidatable with it.
+        if h.is_liquidatable(false) {
+            prop_assert!(h.is_liquidatable(being));
+        }
+        match h.ratio() {
+            // No debt, or a ratio beyond I80F48's range (tiny debt against a large deposit).
+            None => prop_assert!(h.liab_maint == 0 || h.maint > 0),
+            Some(r) => prop_assert_eq!(r < 1, h.maint < 0),
+        }
+        // The bias stays within its cap and keeps p_low ≤ p ≤ p_high.
+        for p in &positions {
+            let (low, high) = biased_prices(p.price, p.conf, &params).unwrap();
+            prop_assert!(I80F48::ZERO <= low && low <= p.price && p.price <= high);
+            prop_assert!(high - p.price <= params.max_conf_bias * p.price);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4, 5, 7. Shares: round trips never favour the actor.
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(cfg(10_000))]
+
+    #[test]
+    fn deposit_withdraw_never_gains(amount in any_amount(), di in index(), bi in index()) {
+        let d = shares::deposit(I80F48::ZERO, amount, di, bi).unwrap();
+        prop_assert_eq!(d.amount, amount);
+        prop_assert_eq!(d.new_shares, d.deposit_shares_delta);
+        prop_assert_eq!(d.borrow_shares_delta, I80F48::ZERO);
+        let balance = deposit_balance(d.new_shares, di).unwrap();
+        prop_assert!(balance <= amount);
+        prop_assert!(balance >= amount.saturating_sub(1));
+        // Withdrawing everything burns every share and pays at most what went in.
+        let w = shares::withdraw(d.new_shares, balance, di).unwrap();
+        if d.new_shares == 0 {
+            prop_assert!(amount == 0 && w.is_none());
+            return Ok(());
+        }
+        let w = w.unwrap();
+        prop_assert_eq!(w.amount, balance);
+        prop_assert_eq!(w.new_shares, I80F48::ZERO);
+        prop_assert_eq!(w.deposit_shares_delta, -d.new_shares);
+        // One unit more than deposited is refused.
+        if let Some(more) = amount.checked_add(1) {
+            prop_assert!(shares::withdraw(d.new_shares, more, di).unwrap().is_none());
+        }
+        if let Some(more) = balance.checked_add(1) {
+            prop_assert!(shares::withdraw(d.new_shares, more, di).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn deposit_onto_deposit_never_gains(s in fx_range(I80F48::ZERO, fx(MAX_BALANCE)),
+                                        amount in 0..=MAX_BALANCE, di in index()) {
+        let before = deposit_balance(s, di).unwrap();
+        let d = shares::deposit(s, amount, di, I80F48::ONE).unwrap();
+        let after = deposit_balance(d.new_shares, di).unwrap();
+        prop_assert!(after <= before + amount);
+        prop_assert!(after + 1 >= before + amount);
+    }
+
+    #[test]
+    fn partial_withdraw_never_gains(s in fx_range(I80F48::ZERO, fx(MAX_BALANCE)),
+                                    w in 0..=MAX_BALANCE, di in index()) {
+        let balance = deposit_balance(s, di).unwrap();
+        match shares::withdraw(s, w, di).unwrap() {
+            None => prop_assert!(w > balance || s == 0),
+            Some(c) => {
+                prop_assert!(w <= balance);
+                prop_assert!(c.new_shares >= 0 && c.new_shares <= s);
+                prop_assert_eq!(c.deposit_shares_delta, c.new_shares - s);
+                // Shares burned are worth at least what was paid out.
+                prop_assert!(exact_mul(s - c.new_shares, di) >= int_96(w));
+                let left = deposit_balance(c.new_shares, di).unwrap();
+                prop_assert!(left + w <= balance);
+            }
+        }
+    }
+
+    #[test]
+    fn borrow_repay_never_loses(amount in 0..u64::MAX, bi in index(), r in any::<u64>()) {
+        let b = shares::borrow(I80F48::ZERO, amount, bi).unwrap().unwrap();
+        prop_assert_eq!(b.amount, amount);
+        prop_assert_eq!(b.new_shares, -b.borrow_shares_delta);
+        let owed = b.borrow_shares_delta;
+        let debt = debt_balance(owed, bi).unwrap();
+        prop_assert!(debt >= amount);
+        prop_assert!(debt <= amount + 1);
+        // Repaying "everything" takes exactly the debt and clears the position.
+        let full = shares::repay(b.new_shares, u64::MAX, bi).unwrap();
+        prop_assert_eq!(full.amount, debt);
+        prop_assert_eq!(full.new_shares, I80F48::ZERO);
+        prop_assert_eq!(full.borrow_shares_delta, -owed);
+        // So does repaying exactly the debt.
+        prop_assert_eq!(shares::repay(b.new_shares, debt, bi).unwrap().new_shares, I80F48::ZERO);
+        // A partial repayment never lowers the debt by more than it paid.
+        if debt > 0 {
+            let r = r % debt;
+            let part = shares::repay(b.new_shares, r, bi).unwrap();
+            prop_assert_eq!(part.amount, r);
+            prop_assert!(part.new_shares <= 0 && part.new_shares >= b.new_shares);
+            prop_assert_eq!(part.borrow_shares_delta, b.new_shares - part.new_shares);
+            let left = debt_balance(-part.new_shares, bi).unwrap();
+            prop_assert!(left >= debt - r, "debt {} repaid {} left {}", debt, r, left);
+        }
+    }
+
+    #[test]
+    fn borrow_exact_at_round_indices(amount in any::<u64>(), k in 0u32..8) {
+        // At index 2^-k · 2^k-multiples the shares are exact, so the debt must be exactly the
+        // amount borrowed: no extra unit from rounding that did not happen.
+        let bi = I80F48::ONE << k;
+        let amount = amount >> k << k;
+        let b = shares::borrow(I80F48::ZERO, amount, bi).unwrap().unwrap();
+        prop_assert_eq!(debt_balance(b.borrow_shares_delta, bi).unwrap(), amount);
+        let full = shares::repay(b.new_shares, u64::MAX, bi).unwrap();
+        prop_assert_eq!(full.amount, amount);
+    }
+
+    #[test]
+    fn deposit_into_debt_nets(owed in fx_range(I80F48::ZERO, fx(MAX_BALANCE)),
+                              amount in 0..=MAX_BALANCE, di in index(), bi in index()) {
+        let debt = debt_balance(owed, bi).unwrap();
+        let c = shares::deposit(-owed, amount, di, bi).unwrap();
+        prop_assert_eq!(c.amount, amount);
+        if amount >= debt {
+            prop_assert!(c.new_shares >= 0);
+            prop_assert_eq!(c.borrow_shares_delta, -owed);
+            prop_assert!(deposit_balance(c.new_shares, di).unwrap() <= amount - debt);
+        } else {
+            prop_assert!(c.new_shares <= 0);
+            prop_assert_eq!(c.deposit_shares_delta, I80F48::ZERO);
+            prop_assert!(debt_balance(-c.new_shares, bi).unwrap() >= debt - amount);
+        }
+    }
+
+    #[test]
+    fn balances_round_against_the_actor(s in share_amount(), i in prop_oneof![
+        2 => index(),
+        1 => (1i128..=i128::MAX).prop_map(I80F48::from_bits),
+        1 => (1i128..(1i128 << 80)).prop_map(I80F48::from_bits),
+    ]) {
+        let exact = exact_mul(s, i);
+        // The truncated fixed-point product is representable iff exact / 2^48 < 2^127.
+        let representable = exact.hi >> 47 == 0;
+        match deposit_balance(s, i) {
+            Ok(n) => {
+                prop_assert!(int_96(n) <= exact);
+                prop_assert_eq!(Some(n as u128), floor_96(exact));
+            }
+            Err(_) => prop_assert!(
+                !representable || floor_96(exact).is_none_or(|v| v > u64::MAX as u128)
+            ),
+        }
+        match debt_balance(s, i) {
+            Ok(n) => {
+                prop_assert!(int_96(n) >= exact);
+                prop_assert_eq!(Some(n as u128), ceil_96(exact));
+            }
+            Err(_) => prop_assert!(
+                !representable || ceil_96(exact).is_none_or(|v| v > u64::MAX as u128)
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Interest.
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(cfg(10_000))]
+
+    #[test]
+    fn accrual_conserves_value(curve in real_curve(), d in index(), b in index(),
+                               ds in prop_oneof![1 => Just(I80F48::ZERO),
+                                                 9 => fx_range(I80F48::ZERO, fx(MAX_BALANCE))],
+                               bs in prop_oneof![1 => Just(I80F48::ZERO),
+                                                 9 => fx_range(I80F48::ZERO, fx(MAX_BALANCE))],
+                               dt in prop_oneof![0u64..=86_400, 0u64..=10 * 31_536_000]) {
+        let a = accrue(&curve, d, b, ds, bs, dt).unwrap();
+        prop_assert!(a.deposit_index >= d && a.borrow_index >= b);
+        prop_assert!((I80F48::ZERO..=I80F48::ONE).contains(&a.utilization));
+        prop_assert_eq!(a.borrow_rate, borrow_rate(&curve, a.utilization).unwrap());
+        let deposit_gain = exact_mul(a.deposit_index - d, ds);
+        let borrow_gain = exact_mul(a.borrow_index - b, bs);
+        // Depositors never receive more than borrowers now owe ...
+        prop_assert!(deposit_gain <= borrow_gain);
+        if ds > 0 {
+            // ... and miss at most one truncation of the interest and one of the per-share split.
+            // In units of 2^-96: δ·D is D's raw bits, δ is 2^48.
+            let slack = U256::from_u128(ds.to_bits() as u128).add(U256::from_u128(1 << 48));
+            prop_assert!(borrow_gain.sub(deposit_gain) <= slack);
+        } else {
+            prop_assert_eq!(a.deposit_index, d);
+        }
+        // Nothing moves without time or borrowers.
+        if dt == 0 || bs == 0 {
+            prop_assert_eq!((a.deposit_index, a.borrow_index), (d, b));
+        }
+    }
+
+    #[test]
+    fn rate_monotone_in_utilization(curve in real_curve(), u in any_fx(), v in any_fx()) {
+        let (lo, hi) = (u.min(v), u.max(v));
+        let r_lo = borrow_rate(&curve, lo).unwrap();
+        let r_hi = borrow_rate(&curve, hi).unwrap();
+        prop_assert!(r_lo <= r_hi);
+        prop_assert!(curve.base_rate <= r_lo);
+        prop_assert!(r_hi <= curve.base_rate + curve.slope1 + curve.slope2);
+        // The kink is continuous.
+        prop_assert_eq!(
+            borrow_rate(&curve, curve.optimal_utilization).unwrap(),
+            curve.base_rate + curve.slope1
+        );
+    }
+
+    #[test]
+    fn utilization_in_unit_interval(d in any_fx(), b in any_fx()) {
+        let u = utilization(d, b).unwrap();
+        prop_assert!((I80F48::ZERO..=I80F48::ONE).contains(&u));
+        if b > 0 && d > 0 && b < d {
+            prop_assert!(u == b / d);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-computed health tables (complementing the unit tests in `health.rs`).
+// ---------------------------------------------------------------------------------------------
+
+fn close(a: I80F48, b: f64, tol: f64) -> bool {
+    (a.to_num::<f64>() - b).abs() <= tol
+}
+
+fn pos(deposit: u64, debt: u64, price: f64, conf: f64, w: [f64; 4]) -> HealthPosition {
+    HealthPosition {
+        deposit,
+        debt,
+        price: f(price),
+        conf: f(conf),
+        asset_weight_init: f(w[0]),
+        asset_weight_maint: f(w[1]),
+        liab_weight_init: f(w[2]),
+        liab_weight_maint: f(w[3]),
+    }
+}
+
+fn default_params(buffer: f64) -> HealthParams {
+    HealthParams {
+        conf_multiplier: f(2.12),
+        max_conf_bias: f(0.05),
+        liquidation_buffer: f(buffer),
+    }
+}
+
+/// Three positions, mixed weights; the ETH bias hits the 5% cap, the others do not.
+#[test]
+fn table_three_positions_with_capped_bias() {
+    let params = default_params(0.03);
+    let eth = pos(2, 0, 2000.0, 60.0, [0.75, 0.85, 1.25, 1.15]);
+    let usdc = pos(1000, 0, 1.0, 0.001, [0.95, 0.98, 1.05, 1.02]);
+    let sol = pos(0, 20, 100.0, 1.0, [0.7, 0.8, 1.3, 1.2]);
+    // ETH: k·conf = 2.12·60 = 127.2 > 5%·2000 = 100 → p_low = 1900, p_high = 2100.
+    let (low, high) = biased_prices(eth.price, eth.conf, &params).unwrap();
+    assert!(close(low, 1900.0, 1e-9) && close(high, 2100.0, 1e-9));
+    // USDC: k·conf = 0.00212 < 0.05 → p_low = 0.99788.
+    // SOL: k·conf = 2.12 < 5 → p_high = 102.12.
+    let h = compute_health(&[eth, usdc, sol], &params).unwrap();
+    // A_maint = 2·2000·0.85 + 1000·1·0.98 = 3400 + 980 = 4380.
+    assert!(close(h.asset_maint, 4380.0, 1e-9));
+    // L_maint = 20·100·1.2 = 2400.
+    assert!(close(h.liab_maint, 2400.0, 1e-9));
+    // maint = 4380 − 2400 = 1980.
+    assert!(close(h.maint, 1980.0, 1e-9));
+    // end = 4380 − 1.03·2400 = 4380 − 2472 = 1908.
+    assert!(close(h.end, 1908.0, 1e-9));
+    // A_init = 2·1900·0.75 + 1000·0.99788·0.95 = 2850 + 947.986 = 3797.986.
+    // L_init = 20·102.12·1.3 = 2655.12.  init = 3797.986 − 2655.12 = 1142.866.
+    assert!(close(h.init, 1142.866, 1e-9));
+    // AV = 4000 + 1000 = 5000, LV = 2000, ratio = 4380 / 2400 = 1.825.
+    assert!(close(h.asset_value, 5000.0, 1e-9));
+    assert!(close(h.liab_value, 2000.0, 1e-9));
+    assert!(close(h.ratio().unwrap(), 1.825, 1e-9));
+    assert!(!h.is_liquidatable(true));
+}
+
+/// Real native units (SOL 9 decimals, USDC 6 decimals): an underwater account.
+#[test]
+fn table_native_units_underwater() {
+    let params = default_params(0.02);
+    // 10 SOL = 1e10 lamports at 150 USD/SOL = 1.5e-7 USD/lamport, conf 0.05 USD = 5e-11.
+    let sol = pos(10_000_000_000, 0, 1.5e-7, 5e-11, [0.8, 0.9, 1.2, 1.1]);
+    // 1300 USDC = 1.3e9 native at 1e-6 USD each, conf 0.
+    let usdc = pos(0, 1_300_000_000, 1e-6, 0.0, [1.0, 1.0, 1.1, 1.05]);
+    let h = compute_health(&[sol, usdc], &params).unwrap();
+    // Prices of 1e-7 carry a relative representation error ~2.4e-8, so allow 1e-3 USD.
+    let tol = 1e-3;
+    // A_maint = 1500·0.9 = 1350; L_maint = 1300·1.05 = 1365; maint = −15.
+    assert!(close(h.asset_maint, 1350.0, tol));
+    assert!(close(h.liab_maint, 1365.0, tol));
+    assert!(close(h.maint, -15.0, tol));
+    // end = 1350 − 1.02·1365 = 1350 − 1392.3 = −42.3.
+    assert!(close(h.end, -42.3, tol));
+    // p_low = 1.5e-7 − 2.12·5e-11 (< cap 7.5e-9) → A_init = (1500 − 1.06)·0.8 = 1199.152.
+    // L_init = 1300·1.1 = 1430.  init = −230.848.
+    assert!(close(h.init, -230.848, tol));
+    // ratio = 1350 / 1365 = 0.989011.
+    assert!(close(h.ratio().unwrap(), 1350.0 / 1365.0, 1e-6));
+    assert!(h.is_liquidatable(false) && h.is_liquidatable(true));
+}
+
+/// Exactly at the maintenance threshold: maint = 0 is not liquidatable, ratio is exactly 1, but
+/// an account already being liquidated continues (end < 0). Debt bias capped at 5%.
+#[test]
+fn table_exact_threshold() {
+    let params = default_params(0.02);
+    // Deposit 100 at 1, maint weight 0.5 → A_maint = 50; init weight 0.25, conf 0 → A_init = 25.
+    let a = pos(100, 0, 1.0, 0.0, [0.25, 0.5, 1.0, 1.0]);
+    // Debt 25 at 2, conf 1 → k·conf = 2.12 > 5%·2 = 0.1 → p_high = 2.1.
+    // L_maint = 25·2·1.0 = 50; L_init = 25·2.1·1.5 = 78.75.
+    let b = pos(0, 25, 2.0, 1.0, [0.5, 0.5, 1.5, 1.0]);
+    let h = compute_health(&[a, b], &params).unwrap();
+    assert_eq!(h.maint, I80F48::ZERO);
+    assert_eq!(h.ratio(), Some(I80F48::ONE));
+    assert!(!h.is_liquidatable(false));
+    // end = 50 − 1.02·50 = −1 (to one rounding step).
+    assert!(close(h.end, -1.0, 1e-12));
+    assert!(h.is_liquidatable(true));
+    // init = 25 − 78.75 = −53.75.
+    assert!(close(h.init, -53.75, 1e-12));
+    // One more native unit of deposit lifts maint above zero by 0.5.
+    let h = compute_health(&[pos(101, 0, 1.0, 0.0, [0.25, 0.5, 1.0, 1.0]), b], &params).unwrap();
+    assert!(close(h.maint, 0.5, 1e-12) && !h.is_liquidatable(false));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions found by the properties above (minimal failing inputs, kept deterministic).
+// ---------------------------------------------------------------------------------------------
+
+/// `mul_ceil` used to add a rounding step whenever the raw product overflowed i128 (values above
+/// 2^31), even when the product was exact: 2^31 native units borrowed at index 1 owed one more.
+#[test]
+fn regression_mul_ceil_exact_above_2_pow_31() {
+    let big = fx(1 << 31);
+    assert_eq!(mul_ceil(big, I80F48::ONE).unwrap(), big);
+    assert_eq!(debt_balance(big, I80F48::ONE).unwrap(), 1 << 31);
+    // 3 SOL in lamports borrowed at index 1 owes exactly 3 SOL.
+    let b = shares::borrow(I80F48::ZERO, 3_000_000_000, I80F48::ONE)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        debt_balance(b.borrow_shares_delta, I80F48::ONE).unwrap(),
+        3_000_000_000
+    );
+    // An inexact product whose raw bits overflow i128 still rounds up by exactly one step
+    // ((2^40 + 0.5) · trunc(1/3): the raw product's low 48 bits are 2^47, not zero).
+    let a = fx(1 << 40) + f(0.5);
+    let third = I80F48::ONE / fx(3);
+    assert!(a.to_bits().checked_mul(third.to_bits()).is_none());
+    let p = mul_ceil(a, third).unwrap();
+    assert_eq!(Some(p.to_bits()), ceil_48_bits(exact_mul(a, third)));
+    assert_eq!(p, a * third + DELTA);
+}
+
+/// `utilization` used to fail (quotient overflow) instead of clamping to 1 when borrows dwarf a
+/// dust deposit, which would make `accrue` and every instruction touching the market fail.
+#[test]
+fn regression_utilization_clamps_instead_of_overflowing() {
+    assert_eq!(utilization(DELTA, fx(1 << 31)).unwrap(), I80F48::ONE);
+    assert_eq!(utilization(DELTA, I80F48::MAX).unwrap(), I80F48::ONE);
+    assert_eq!(utilization(fx(4), fx(1)).unwrap(), f(0.25));
+    let curve = RateCurve {
+        optimal_utilization: f(0.8),
+        base_rate: f(0.01),
+        slope1: f(0.04),
+        slope2: f(0.75),
+    };
+    let a = accrue(&curve, DELTA, I80F48::ONE, I80F48::ONE, fx(1 << 31), 60).unwrap();
+    assert_eq!(a.utilization, I80F48::ONE);
+}
