@@ -5,6 +5,7 @@ pub mod fixed;
 pub mod health;
 pub use self::health::*;
 pub mod interest;
+pub mod liquidation;
 pub mod shares;
 
 pub use self::fixed::*;

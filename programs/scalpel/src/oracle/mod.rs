@@ -180,7 +180,8 @@ pub fn normalize(
         // Divide in steps of at most 10^18 so each divisor fits in I80F48.
         let mut left = e.unsigned_abs();
         let mut v = m;
-        while left > 0 {
+        // Stops once the value truncates to zero, so any exponent costs a few steps.
+        while left > 0 && v != I80F48::ZERO {
             let step = left.min(18);
             v = v.safe_div(pow10(step)?).map_err(map)?;
             left -= step;

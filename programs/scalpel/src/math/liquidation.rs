@@ -1,0 +1,394 @@
+//! Exact partial liquidation (DESIGN section 6), as one pure function used by the `liquidate`
+//! instruction, `health_view`'s plan, the keeper, the scenario runner and the CLI alike.
+
+use super::fixed::*;
+use super::health::{compute_health, Health, HealthParams, HealthPosition};
+
+/// Protocol parameters of a liquidation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationParams {
+    /// Health parameters (the liquidation buffer `b` among them).
+    pub health: HealthParams,
+    /// Liquidator share `s_L` of the penalty, as a fraction.
+    pub split_liquidator: I80F48,
+    /// Insurance share `s_I`.
+    pub split_insurance: I80F48,
+    /// Treasury share `s_T`.
+    pub split_treasury: I80F48,
+    /// Positions worth less than this (USD) are closed out whole.
+    pub dust_threshold: I80F48,
+}
+
+/// Why a liquidation cannot proceed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiquidationError {
+    /// Neither `maint < 0` nor (being liquidated and `end < 0`).
+    NotLiquidatable,
+    /// Asset and liability are the same position.
+    SameMarket,
+    /// The asset position holds no deposit.
+    NoCollateral,
+    /// The liability position holds no debt.
+    NoDebt,
+    /// `κ ≤ 0`: parameters outside governance bounds.
+    KappaNotPositive,
+    /// The caps leave nothing to repay.
+    NothingToLiquidate,
+    /// Arithmetic failed.
+    Math(MathError),
+}
+
+impl From<MathError> for LiquidationError {
+    fn from(e: MathError) -> Self {
+        LiquidationError::Math(e)
+    }
+}
+
+/// What bounded the repaid amount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepayBound {
+    /// Exactly `x_need`: the account lands on its target.
+    Need,
+    /// The whole debt in the liability market.
+    Debt,
+    /// The collateral in the asset market ran out.
+    Collateral,
+    /// The liquidator's `max_repay`.
+    MaxRepay,
+    /// A dust remainder of debt was repaid whole.
+    DustDebt,
+    /// A dust remainder of collateral was taken whole.
+    DustCollateral,
+}
+
+/// The exact liquidation of one (asset, liability) pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationPlan {
+    /// Native units of the liability repaid (`x`).
+    pub repay: u64,
+    /// Native units of collateral seized (`S`).
+    pub seized: u64,
+    /// Part of `S` paid to the liquidator.
+    pub to_liquidator: u64,
+    /// Part of `S` paid to the asset market's insurance vault.
+    pub to_insurance: u64,
+    /// Part of `S` paid to the asset market's treasury vault.
+    pub to_treasury: u64,
+    /// `x_need` before the caps.
+    pub repay_needed: u64,
+    /// What bounded `x`.
+    pub bound: RepayBound,
+    /// Liquidator bonus rate `π_L`.
+    pub bonus_liquidator: I80F48,
+    /// Insurance rate `π_I`.
+    pub bonus_insurance: I80F48,
+    /// Treasury rate `π_T`.
+    pub bonus_treasury: I80F48,
+    /// Effective penalty `π_e = π_L + π_I + π_T`.
+    pub penalty_effective: I80F48,
+    /// `κ`.
+    pub kappa: I80F48,
+    /// Health before.
+    pub health_before: Health,
+    /// Health after, from the balances with `x` and `S` applied.
+    pub health_after: Health,
+}
+
+/// Plans the liquidation of `positions[asset]`'s deposit against `positions[liab]`'s debt, with
+/// `penalty` the asset market's `π`.
+pub fn plan_liquidation(
+    positions: &[HealthPosition],
+    asset: usize,
+    liab: usize,
+    penalty: I80F48,
+    being_liquidated: bool,
+    max_repay: u64,
+    params: &LiquidationParams,
+) -> Result<LiquidationPlan, LiquidationError> {
+    if asset == liab {
+        return Err(LiquidationError::SameMarket);
+    }
+    let a = *positions.get(asset).ok_or(LiquidationError::NoCollateral)?;
+    let l = *positions.get(liab).ok_or(LiquidationError::NoDebt)?;
+    let before = compute_health(positions, &params.health)?;
+    if !before.is_liquidatable(being_liquidated) {
+        return Err(LiquidationError::NotLiquidatable);
+    }
+    if a.deposit == 0 {
+        return Err(LiquidationError::NoCollateral);
+    }
+    if l.debt == 0 {
+        return Err(LiquidationError::NoDebt);
+    }
+    let (p_i, p_j) = (a.price, l.price);
+    if p_i <= I80F48::ZERO || p_j <= I80F48::ZERO {
+        return Err(LiquidationError::Math(math_err()));
+    }
+
+    // Surplus cap: the protocol's cut never pushes the account into bad debt.
+    let sigma = before
+        .asset_value
+        .safe_div(before.liab_value)?
+        .safe_sub(I80F48::ONE)?;
+    let pi_l = penalty.safe_mul(params.split_liquidator)?;
+    let protocol_split = params.split_insurance.safe_add(params.split_treasury)?;
+    let pi_p = sigma
+        .safe_sub(pi_l)?
+        .min(penalty.safe_mul(protocol_split)?)
+        .max(I80F48::ZERO);
+    let (pi_i, pi_t) = if protocol_split > I80F48::ZERO {
+        let pi_i = pi_p
+            .safe_mul(params.split_insurance)?
+            .safe_div(protocol_split)?;
+        (pi_i, pi_p.safe_sub(pi_i)?)
+    } else {
+        (I80F48::ZERO, I80F48::ZERO)
+    };
+    let pi_e = pi_l.safe_add(pi_p)?;
+    let one_pe = I80F48::ONE.safe_add(pi_e)?;
+
+    // κ = (1 + b)·wL_j − (1 + π_e)·wA_i.
+    let kappa = I80F48::ONE
+        .safe_add(params.health.liquidation_buffer)?
+        .safe_mul(l.liab_weight_maint)?
+        .safe_sub(one_pe.safe_mul(a.asset_weight_maint)?)?;
+    if kappa <= I80F48::ZERO {
+        return Err(LiquidationError::KappaNotPositive);
+    }
+
+    // x_need = ceil(−end / (κ · p_j)); the denominator truncates, so x_need only rounds up.
+    let deficit = I80F48::ZERO.safe_sub(before.end)?.max(I80F48::ZERO);
+    let x_need = ceil_u64(div_ceil(deficit, kappa.safe_mul(p_j)?)?)?;
+    // Collateral cap: floor(C_i · p_i / ((1 + π_e) · p_j)), the denominator rounded up.
+    let coll_value = fx(a.deposit).safe_mul(p_i)?;
+    let unit_cost = mul_ceil(one_pe, p_j)?;
+    let x_coll = floor_u64(coll_value.safe_div(unit_cost)?)?;
+
+    let mut x = x_need;
+    let mut bound = RepayBound::Need;
+    for (cap, why) in [
+        (l.debt, RepayBound::Debt),
+        (x_coll, RepayBound::Collateral),
+        (max_repay, RepayBound::MaxRepay),
+    ] {
+        if cap < x {
+            x = cap;
+            bound = why;
+        }
+    }
+
+    // Dust: a debt remainder worth less than the threshold is repaid whole when allowed.
+    let debt_left = l.debt.safe_sub(x)?;
+    if debt_left > 0
+        && fx(debt_left).safe_mul(p_j)? < params.dust_threshold
+        && l.debt <= x_coll
+        && l.debt <= max_repay
+    {
+        x = l.debt;
+        bound = RepayBound::DustDebt;
+    }
+    let mut seized = seize(x, p_j, one_pe, p_i, a.deposit)?;
+    // Dust: a collateral remainder worth less than the threshold is taken whole, with x sized
+    // from it (rounded up, against the liquidator).
+    let coll_left = a.deposit.safe_sub(seized)?;
+    if coll_left > 0 && fx(coll_left).safe_mul(p_i)? < params.dust_threshold {
+        let x_all = ceil_u64(div_ceil(coll_value, mul_ceil(one_pe, p_j)?)?)?;
+        let x_all = x_all.max(x);
+        if x_all <= l.debt && x_all <= max_repay {
+            x = x_all;
+            seized = a.deposit;
+            bound = RepayBound::DustCollateral;
+        }
+    }
+    if x == 0 {
+        return Err(LiquidationError::NothingToLiquidate);
+    }
+
+    // The three shares; the liquidator's is the exact remainder, so they sum to S.
+    let repaid_value = fx(x).safe_mul(p_j)?;
+    let to_insurance = floor_u64(repaid_value.safe_mul(pi_i)?.safe_div(p_i)?)?;
+    let to_treasury = floor_u64(repaid_value.safe_mul(pi_t)?.safe_div(p_i)?)?;
+    let to_liquidator = seized.safe_sub(to_insurance)?.safe_sub(to_treasury)?;
+
+    let mut after = positions.to_vec();
+    after[asset].deposit = a.deposit.safe_sub(seized)?;
+    after[liab].debt = l.debt.safe_sub(x)?;
+    let health_after = compute_health(&after, &params.health)?;
+
+    Ok(LiquidationPlan {
+        repay: x,
+        seized,
+        to_liquidator,
+        to_insurance,
+        to_treasury,
+        repay_needed: x_need,
+        bound,
+        bonus_liquidator: pi_l,
+        bonus_insurance: pi_i,
+        bonus_treasury: pi_t,
+        penalty_effective: pi_e,
+        kappa,
+        health_before: before,
+        health_after,
+    })
+}
+
+/// `S = min(C_i, floor(x · p_j · (1 + π_e) / p_i))`.
+fn seize(x: u64, p_j: I80F48, one_pe: I80F48, p_i: I80F48, deposit: u64) -> MathResult<u64> {
+    let value = fx(x).safe_mul(p_j)?.safe_mul(one_pe)?;
+    Ok(floor_u64(value.safe_div(p_i)?)?.min(deposit))
+}
+
+/// What other liquidation designs would take from the same account at the same prices and
+/// penalty, for comparison: the whole debt (full liquidation) or half of it (Aave's 50% close
+/// factor), each bounded by the collateral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alternative {
+    /// Liability repaid.
+    pub repay: u64,
+    /// Collateral seized (penalty included).
+    pub seized: u64,
+}
+
+/// Full and 50%-close-factor alternatives for the same pair, with the full penalty `π`.
+pub fn alternatives(
+    positions: &[HealthPosition],
+    asset: usize,
+    liab: usize,
+    penalty: I80F48,
+) -> MathResult<(Alternative, Alternative)> {
+    let a = positions.get(asset).ok_or(math_err())?;
+    let l = positions.get(liab).ok_or(math_err())?;
+    let one_p = I80F48::ONE.safe_add(penalty)?;
+    let x_coll = floor_u64(
+        fx(a.deposit)
+            .safe_mul(a.price)?
+            .safe_div(mul_ceil(one_p, l.price)?)?,
+    )?;
+    let alt = |want: u64| -> MathResult<Alternative> {
+        let repay = want.min(x_coll);
+        Ok(Alternative {
+            repay,
+            seized: seize(repay, l.price, one_p, a.price, a.deposit)?,
+        })
+    };
+    Ok((alt(l.debt)?, alt(l.debt / 2)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(v: f64) -> I80F48 {
+        I80F48::from_num(v)
+    }
+
+    fn params() -> LiquidationParams {
+        LiquidationParams {
+            health: HealthParams {
+                conf_multiplier: f(2.12),
+                max_conf_bias: f(0.05),
+                liquidation_buffer: f(0.02),
+            },
+            split_liquidator: f(0.6),
+            split_insurance: f(0.25),
+            split_treasury: f(0.15),
+            dust_threshold: f(1.0),
+        }
+    }
+
+    fn pos(deposit: u64, debt: u64, price: f64, wa: f64, wl: f64) -> HealthPosition {
+        HealthPosition {
+            deposit,
+            debt,
+            price: f(price),
+            conf: I80F48::ZERO,
+            asset_weight_init: f(wa),
+            asset_weight_maint: f(wa),
+            liab_weight_init: f(wl),
+            liab_weight_maint: f(wl),
+        }
+    }
+
+    /// 10 SOL at 100 (wA 0.9) against 950 USDC at 1 (wL 1): maint = −50, end = −69.
+    /// AV/LV = 1000/950, σ = 5.263%; π = 5%: π_L = 3%, π_P = min(2.263%, 2%) = 2%,
+    /// π_I = 1.25%, π_T = 0.75%, π_e = 5%. κ = 1.02 − 1.05·0.9 = 0.075.
+    /// x_need = 69 / 0.075 = 920 USDC; S = 920·1.05/100 = 9.66 SOL.
+    #[test]
+    fn hand_table_partial() {
+        let ps = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 950, 1.0, 0.95, 1.0)];
+        let p = plan_liquidation(&ps, 0, 1, f(0.05), false, u64::MAX, &params()).unwrap();
+        // 0.1, 0.9 and 1.02 are not binary fractions: x_need may round up by one unit.
+        assert!((920..=921).contains(&p.repay_needed), "{}", p.repay_needed);
+        assert_eq!(p.repay, p.repay_needed);
+        assert_eq!(p.bound, RepayBound::Need);
+        assert!((p.kappa - f(0.075)).abs() < f(1e-12));
+        assert!((p.penalty_effective - f(0.05)).abs() < f(1e-12));
+        // S = floor(920 · 1 · 1.05 / 100 native-per-unit) in 1/1000 SOL units = 9660.
+        if p.repay == 920 {
+            assert!((9_659..=9_660).contains(&p.seized));
+            assert!((114..=115).contains(&p.to_insurance)); // floor(920 · 0.0125 / 0.1) = 115
+            assert!((68..=69).contains(&p.to_treasury)); // floor(920 · 0.0075 / 0.1) = 69
+        }
+        assert_eq!(p.to_liquidator + p.to_insurance + p.to_treasury, p.seized);
+        // After: A = 0.34·0.9·100·... end lands on 0 within one unit's value.
+        assert!(p.health_after.end >= I80F48::ZERO);
+        assert!(p.health_after.end < f(1.1));
+        assert!(p.health_after.maint > p.health_before.maint);
+    }
+
+    #[test]
+    fn surplus_cap_shrinks_protocol_cut() {
+        // AV/LV = 1000/990: σ = 1.01% < π_L = 3% → π_P = 0, π_e = π_L.
+        let ps = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 990, 1.0, 0.95, 1.0)];
+        let p = plan_liquidation(&ps, 0, 1, f(0.05), false, u64::MAX, &params()).unwrap();
+        assert_eq!(p.bonus_insurance, I80F48::ZERO);
+        assert_eq!(p.bonus_treasury, I80F48::ZERO);
+        assert_eq!(p.to_insurance + p.to_treasury, 0);
+        assert!((p.penalty_effective - f(0.03)).abs() < f(1e-12));
+    }
+
+    #[test]
+    fn refusals() {
+        let healthy = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 500, 1.0, 0.95, 1.0)];
+        let e = plan_liquidation(&healthy, 0, 1, f(0.05), false, u64::MAX, &params());
+        assert_eq!(e, Err(LiquidationError::NotLiquidatable));
+        let sick = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 950, 1.0, 0.95, 1.0)];
+        assert_eq!(
+            plan_liquidation(&sick, 0, 0, f(0.05), false, u64::MAX, &params()),
+            Err(LiquidationError::SameMarket)
+        );
+        assert_eq!(
+            plan_liquidation(&sick, 1, 0, f(0.05), false, u64::MAX, &params()),
+            Err(LiquidationError::NoCollateral)
+        );
+        assert_eq!(
+            plan_liquidation(&sick, 0, 1, f(0.05), false, 0, &params()),
+            Err(LiquidationError::NothingToLiquidate)
+        );
+        let p = plan_liquidation(&sick, 0, 1, f(0.05), false, 100, &params()).unwrap();
+        assert_eq!((p.repay, p.bound), (100, RepayBound::MaxRepay));
+    }
+
+    #[test]
+    fn dust_debt_is_repaid_whole() {
+        // x_need = 63.9 / 0.075 = 852 would leave 93 USD of debt, under a 100 USD threshold,
+        // and the collateral covers all 945: the whole debt is repaid.
+        let mut prm = params();
+        prm.dust_threshold = f(100.0);
+        let ps = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 945, 1.0, 0.95, 1.0)];
+        let p = plan_liquidation(&ps, 0, 1, f(0.05), false, u64::MAX, &prm).unwrap();
+        assert_eq!(p.bound, RepayBound::DustDebt);
+        assert_eq!(p.repay, 945);
+    }
+
+    #[test]
+    fn alternatives_table() {
+        let ps = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 950, 1.0, 0.95, 1.0)];
+        let (full, half) = alternatives(&ps, 0, 1, f(0.05)).unwrap();
+        assert_eq!(full.repay, 950);
+        assert!((9_974..=9_975).contains(&full.seized));
+        assert_eq!(half.repay, 475);
+        assert!((4_986..=4_987).contains(&half.seized));
+    }
+}
