@@ -152,5 +152,8 @@ pub fn anchor_error_name(code: u32) -> Option<String> {
         E::AccountSysvarMismatch,
         E::TryingToInitPayerAsProgramAccount,
     ];
-    KNOWN.iter().find(|e| u32::from(**e) == code).map(|e| e.name())
+    KNOWN
+        .iter()
+        .find(|e| u32::from(**e) == code)
+        .map(|e| e.name())
 }

@@ -239,3 +239,81 @@ pub fn health_view(margin_account: &Pubkey, health: &[(Pubkey, Pubkey)]) -> Inst
         health,
     )
 }
+
+/// The accounts of a `liquidate` call.
+#[derive(Clone, Copy, Debug)]
+pub struct LiquidateAccounts {
+    /// Liquidated margin account.
+    pub liquidatee: Pubkey,
+    /// Mint of the collateral market `i`.
+    pub asset_mint: Pubkey,
+    /// Mint of the liability market `j`.
+    pub liab_mint: Pubkey,
+    /// Liquidator wallet (signer).
+    pub liquidator: Pubkey,
+    /// Liquidator's token account of `j` (pays).
+    pub liquidator_liab_token: Pubkey,
+    /// Liquidator's token account of `i` (receives).
+    pub liquidator_asset_token: Pubkey,
+}
+
+/// `liquidate`; `health` are the liquidatee's current pairs.
+pub fn liquidate(a: &LiquidateAccounts, max_repay: u64, health: &[(Pubkey, Pubkey)]) -> Instruction {
+    let asset_market = pda::market(&a.asset_mint);
+    let liab_market = pda::market(&a.liab_mint);
+    build(
+        scalpel::accounts::Liquidate {
+            protocol: pda::protocol(),
+            liquidatee: a.liquidatee,
+            asset_market,
+            liab_market,
+            asset_vault: pda::vault(&asset_market),
+            liab_vault: pda::vault(&liab_market),
+            insurance_vault: pda::insurance_vault(&asset_market),
+            treasury_vault: pda::treasury_vault(&asset_market),
+            liquidator: a.liquidator,
+            liquidator_liab_token: a.liquidator_liab_token,
+            liquidator_asset_token: a.liquidator_asset_token,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::Liquidate {
+            args: scalpel::instructions::LiquidateArgs { max_repay },
+        },
+        health,
+    )
+}
+
+/// `bad_debt_resolve` of `account`'s debt in the market of `mint`.
+pub fn bad_debt_resolve(account: &Pubkey, mint: &Pubkey, health: &[(Pubkey, Pubkey)]) -> Instruction {
+    let market = pda::market(mint);
+    build(
+        scalpel::accounts::BadDebtResolve {
+            protocol: pda::protocol(),
+            account: *account,
+            market,
+            vault: pda::vault(&market),
+            insurance_vault: pda::insurance_vault(&market),
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::BadDebtResolve {},
+        health,
+    )
+}
+
+/// `insurance_fund`: `funder` adds `amount` from `funder_token` to the insurance of `mint`.
+pub fn insurance_fund(funder: &Pubkey, funder_token: &Pubkey, mint: &Pubkey, amount: u64) -> Instruction {
+    let market = pda::market(mint);
+    build(
+        scalpel::accounts::InsuranceFund {
+            market,
+            insurance_vault: pda::insurance_vault(&market),
+            funder_token: *funder_token,
+            funder: *funder,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::InsuranceFund {
+            args: scalpel::instructions::InsuranceFundArgs { amount },
+        },
+        &[],
+    )
+}

@@ -102,7 +102,11 @@ impl LocalChain {
     /// Starts tracking every account the instructions reference (so a snapshot taken before a
     /// transaction covers the accounts it could create).
     pub fn track(&self, instructions: &[Instruction]) {
-        self.remember(instructions.iter().flat_map(|ix| ix.accounts.iter().map(|m| m.pubkey)));
+        self.remember(
+            instructions
+                .iter()
+                .flat_map(|ix| ix.accounts.iter().map(|m| m.pubkey)),
+        );
     }
 
     fn remember(&self, keys: impl Iterator<Item = Pubkey>) {

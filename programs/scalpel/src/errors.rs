@@ -106,6 +106,22 @@ pub enum ScalpelError {
     DuplicateAccount,
     #[msg("Clock went backwards")]
     ClockWentBackwards,
+    #[msg("Account is not liquidatable")]
+    NotLiquidatable,
+    #[msg("Asset and liability market must differ")]
+    LiquidationSameMarket,
+    #[msg("Account has no deposit in the asset market")]
+    NoCollateral,
+    #[msg("Parameters make the liquidation factor kappa non-positive")]
+    InvalidKappa,
+    #[msg("Caps leave nothing to repay")]
+    NothingToLiquidate,
+    #[msg("An account's owner may not liquidate it")]
+    SelfLiquidation,
+    #[msg("Liquidation did not strictly improve maintenance health")]
+    HealthNotImproved,
+    #[msg("Account still holds deposits worth the dust threshold or more")]
+    BadDebtNotEligible,
 }
 
 impl ScalpelError {
@@ -161,6 +177,14 @@ impl ScalpelError {
         ScalpelError::WithdrawalsPaused,
         ScalpelError::DuplicateAccount,
         ScalpelError::ClockWentBackwards,
+        ScalpelError::NotLiquidatable,
+        ScalpelError::LiquidationSameMarket,
+        ScalpelError::NoCollateral,
+        ScalpelError::InvalidKappa,
+        ScalpelError::NothingToLiquidate,
+        ScalpelError::SelfLiquidation,
+        ScalpelError::HealthNotImproved,
+        ScalpelError::BadDebtNotEligible,
     ];
 
     /// The variant with this custom error code, if it is one of ours.
@@ -182,7 +206,25 @@ mod tests {
         // Display of an out-of-range code, so compare counts through the last name instead.
         assert_eq!(
             ScalpelError::ALL.last().map(|e| e.name()),
-            Some("ClockWentBackwards".to_string())
+            Some("BadDebtNotEligible".to_string())
         );
+    }
+}
+
+impl From<crate::math::liquidation::LiquidationError> for ScalpelError {
+    fn from(e: crate::math::liquidation::LiquidationError) -> Self {
+        use crate::math::liquidation::LiquidationError as L;
+        match e {
+            L::NotLiquidatable => ScalpelError::NotLiquidatable,
+            L::SameMarket => ScalpelError::LiquidationSameMarket,
+            L::NoCollateral => ScalpelError::NoCollateral,
+            L::NoDebt => ScalpelError::NoDebt,
+            L::KappaNotPositive => ScalpelError::InvalidKappa,
+            L::NothingToLiquidate => ScalpelError::NothingToLiquidate,
+            L::Math(m) => {
+                anchor_lang::prelude::msg!("{}", m);
+                ScalpelError::MathOverflow
+            }
+        }
     }
 }

@@ -77,3 +77,78 @@ pub struct MarketAccrued {
     /// Utilization (I80F48 bits).
     pub utilization: i128,
 }
+
+/// One pair of an account was liquidated (DESIGN section 6, step 10).
+#[event]
+pub struct LiquidationEvent {
+    /// Liquidated margin account.
+    pub liquidatee: Pubkey,
+    /// Liquidator wallet.
+    pub liquidator: Pubkey,
+    /// Market whose collateral was seized (`i`).
+    pub asset_market: Pubkey,
+    /// Market whose debt was repaid (`j`).
+    pub liab_market: Pubkey,
+    /// `p_i`, USD per native unit (I80F48 bits).
+    pub asset_price: i128,
+    /// `p_j`, USD per native unit (I80F48 bits).
+    pub liab_price: i128,
+    /// `x`, native units of `j` repaid.
+    pub repaid: u64,
+    /// `S`, native units of `i` seized.
+    pub seized: u64,
+    /// Part of `S` to the liquidator.
+    pub to_liquidator: u64,
+    /// Part of `S` to `i`'s insurance vault.
+    pub to_insurance: u64,
+    /// Part of `S` to `i`'s treasury vault.
+    pub to_treasury: u64,
+    /// `health_maint` before (I80F48 bits).
+    pub maint_before: i128,
+    /// `health_end` before (I80F48 bits).
+    pub end_before: i128,
+    /// `health_maint` after (I80F48 bits).
+    pub maint_after: i128,
+    /// `health_end` after (I80F48 bits).
+    pub end_after: i128,
+    /// `π` of the asset market, bps.
+    pub penalty_bps: u16,
+    /// Effective penalty `π_e` after the surplus cap (I80F48 bits).
+    pub penalty_effective: i128,
+    /// Liquidation buffer `b`, bps.
+    pub buffer_bps: u16,
+    /// Whether the account is still being liquidated (`health_end < 0` after).
+    pub being_liquidated: bool,
+    /// Slot of the liquidation.
+    pub slot: u64,
+}
+
+/// An insolvent account's debt was covered by insurance and socialized.
+#[event]
+pub struct BadDebtResolved {
+    /// The account.
+    pub account: Pubkey,
+    /// Market of the debt.
+    pub market: Pubkey,
+    /// Debt cleared, native units.
+    pub debt: u64,
+    /// Paid from the insurance vault into the vault.
+    pub covered: u64,
+    /// Taken from depositors by lowering the deposit index.
+    pub socialized: u64,
+    /// The market's unresolved deficit after (no depositors to socialize to).
+    pub deficit: u64,
+    /// Deposit index after (I80F48 bits).
+    pub deposit_index: i128,
+}
+
+/// Someone added tokens to a market's insurance vault.
+#[event]
+pub struct InsuranceFunded {
+    /// Market.
+    pub market: Pubkey,
+    /// Funder wallet.
+    pub funder: Pubkey,
+    /// Native amount.
+    pub amount: u64,
+}

@@ -34,6 +34,8 @@ pub struct ResolvedPosition {
     pub price: OraclePrice,
     /// Health input.
     pub input: HealthPosition,
+    /// The market's liquidation penalty `π` (applies when this position is the collateral).
+    pub penalty: I80F48,
 }
 
 /// Checks and reads the health accounts; returns one resolved position per active slot.
@@ -76,12 +78,14 @@ pub fn resolve_positions<'info>(
         let data = oracle_ai.try_borrow_data()?;
         let price = read_price(&cfg, oracle_ai.owner, &data, now, max_age)?;
         let input = position_input(&market, shares, &price, now)?;
+        let penalty = market.liquidation_penalty()?;
         out.push(ResolvedPosition {
             slot,
             market: *market_ai.key,
             market_index,
             price,
             input,
+            penalty,
         });
     }
     Ok(out)

@@ -76,6 +76,26 @@ pub mod scalpel {
         instructions::market_accrue::handler(ctx)
     }
 
+    /// Liquidates one (asset, liability) pair of an unhealthy account.
+    pub fn liquidate<'info>(
+        ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>,
+        args: LiquidateArgs,
+    ) -> Result<()> {
+        instructions::liquidate::handler(ctx, args)
+    }
+
+    /// Covers and socializes the debt of an account with no collateral left.
+    pub fn bad_debt_resolve<'info>(
+        ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>,
+    ) -> Result<()> {
+        instructions::bad_debt_resolve::handler(ctx)
+    }
+
+    /// Adds tokens to a market's insurance vault.
+    pub fn insurance_fund(ctx: Context<InsuranceFund>, args: InsuranceFundArgs) -> Result<()> {
+        instructions::insurance_fund::handler(ctx, args)
+    }
+
     /// Returns an account's health as return data.
     pub fn health_view<'info>(
         ctx: Context<'_, '_, 'info, 'info, HealthViewAccounts<'info>>,

@@ -1,12 +1,13 @@
 //! Read-only health of an account, returned as return data (simulate it).
 
 use crate::constants::PROTOCOL_SEED;
-use crate::health_accounts::{account_health, PriceAge};
+use crate::health_accounts::{resolve_positions, PriceAge};
+use crate::math::{compute_health, liquidation::plan_liquidation, HealthPosition};
 use crate::state::{MarginAccount, Protocol};
 use anchor_lang::prelude::*;
 
 /// Health figures as I80F48 bits (`I80F48::from_bits`), USD.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct HealthView {
     /// `health_init`.
     pub init: i128,
@@ -24,7 +25,38 @@ pub struct HealthView {
     pub liquidatable: bool,
     /// The hysteresis flag.
     pub being_liquidated: bool,
+    /// When liquidatable: the exact plan `liquidate` would execute now for each (asset,
+    /// liability) pair with `max_repay = u64::MAX`, computed by the instruction's own function.
+    pub plans: Vec<PairPlan>,
+    /// Whether `plans` was cut to fit the 1 024-byte return-data limit.
+    pub plans_truncated: bool,
 }
+
+/// The liquidation of one pair, as `liquidate` would execute it now.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairPlan {
+    /// Collateral market index (`i`).
+    pub asset_market_index: u16,
+    /// Liability market index (`j`).
+    pub liab_market_index: u16,
+    /// `x`.
+    pub repay: u64,
+    /// `S`.
+    pub seized: u64,
+    /// Liquidator's share of `S`.
+    pub to_liquidator: u64,
+    /// Insurance's share of `S`.
+    pub to_insurance: u64,
+    /// Treasury's share of `S`.
+    pub to_treasury: u64,
+    /// `health_maint` after (I80F48 bits).
+    pub maint_after: i128,
+    /// `health_end` after (I80F48 bits).
+    pub end_after: i128,
+}
+
+/// Plans that fit in return data next to the health figures.
+pub const MAX_VIEW_PLANS: usize = 11;
 
 /// Accounts of `health_view`; remaining accounts: the health pairs.
 #[derive(Accounts)]
@@ -43,14 +75,38 @@ pub fn handler<'info>(
     let now = Clock::get()?.unix_timestamp;
     let protocol = ctx.accounts.protocol.load()?;
     let account = ctx.accounts.margin_account.load()?;
-    let h = account_health(
-        &protocol,
-        &account,
-        ctx.remaining_accounts,
-        now,
-        PriceAge::Maintenance,
-    )?;
+    let resolved = resolve_positions(&account, ctx.remaining_accounts, now, PriceAge::Maintenance)?;
+    let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
+    let h = compute_health(&inputs, &protocol.health_params()?)?;
     let being = account.being_liquidated != 0;
+    let mut plans = Vec::new();
+    let mut plans_truncated = false;
+    if h.is_liquidatable(being) {
+        let params = protocol.liquidation_params()?;
+        for (ai, a) in resolved.iter().enumerate().filter(|(_, r)| r.input.deposit > 0) {
+            for (li, l) in resolved.iter().enumerate().filter(|(_, r)| r.input.debt > 0) {
+                let Ok(p) = plan_liquidation(&inputs, ai, li, a.penalty, being, u64::MAX, &params)
+                else {
+                    continue;
+                };
+                if plans.len() == MAX_VIEW_PLANS {
+                    plans_truncated = true;
+                    continue;
+                }
+                plans.push(PairPlan {
+                    asset_market_index: a.market_index,
+                    liab_market_index: l.market_index,
+                    repay: p.repay,
+                    seized: p.seized,
+                    to_liquidator: p.to_liquidator,
+                    to_insurance: p.to_insurance,
+                    to_treasury: p.to_treasury,
+                    maint_after: p.health_after.maint.to_bits(),
+                    end_after: p.health_after.end.to_bits(),
+                });
+            }
+        }
+    }
     let view = HealthView {
         init: h.init.to_bits(),
         maint: h.maint.to_bits(),
@@ -60,6 +116,8 @@ pub fn handler<'info>(
         ratio: h.ratio().map(|r| r.to_bits()),
         liquidatable: h.is_liquidatable(being),
         being_liquidated: being,
+        plans,
+        plans_truncated,
     };
     crate::runtime::mirror_return_data(&view);
     Ok(view)

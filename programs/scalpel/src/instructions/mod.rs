@@ -2,9 +2,12 @@
 
 pub mod account_close;
 pub mod account_create;
+pub mod bad_debt_resolve;
 pub mod borrow;
 pub mod deposit;
 pub mod health_view;
+pub mod insurance_fund;
+pub mod liquidate;
 pub mod market_accrue;
 pub mod market_add;
 pub mod protocol_init;
@@ -16,11 +19,17 @@ pub use account_close::*;
 #[allow(ambiguous_glob_reexports)]
 pub use account_create::*;
 #[allow(ambiguous_glob_reexports)]
+pub use bad_debt_resolve::*;
+#[allow(ambiguous_glob_reexports)]
 pub use borrow::*;
 #[allow(ambiguous_glob_reexports)]
 pub use deposit::*;
 #[allow(ambiguous_glob_reexports)]
 pub use health_view::*;
+#[allow(ambiguous_glob_reexports)]
+pub use insurance_fund::*;
+#[allow(ambiguous_glob_reexports)]
+pub use liquidate::*;
 #[allow(ambiguous_glob_reexports)]
 pub use market_accrue::*;
 #[allow(ambiguous_glob_reexports)]

@@ -1,5 +1,6 @@
 //! The singleton protocol account: roles and the risk parameters shared by all markets.
 
+use crate::math::liquidation::LiquidationParams;
 use crate::math::{bps, fx, HealthParams, MathResult, SafeMath, WrappedI80F48, I80F48};
 use anchor_lang::prelude::*;
 
@@ -65,6 +66,17 @@ impl Protocol {
             conf_multiplier: fx(self.conf_multiplier_bps as u64).safe_div(fx(10_000))?,
             max_conf_bias: bps(self.max_conf_bias_bps as u64)?,
             liquidation_buffer: bps(self.liquidation_buffer_bps as u64)?,
+        })
+    }
+
+    /// Liquidation inputs derived from the stored parameters.
+    pub fn liquidation_params(&self) -> MathResult<LiquidationParams> {
+        Ok(LiquidationParams {
+            health: self.health_params()?,
+            split_liquidator: bps(self.split_liquidator_bps as u64)?,
+            split_insurance: bps(self.split_insurance_bps as u64)?,
+            split_treasury: bps(self.split_treasury_bps as u64)?,
+            dust_threshold: self.dust_threshold(),
         })
     }
 
