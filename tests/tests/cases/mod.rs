@@ -1,3 +1,4 @@
 mod legacy_oracle;
+mod liquidation;
 mod rejections;
 mod user_flows;
