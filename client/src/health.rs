@@ -64,18 +64,31 @@ pub fn pairs_after(
         .collect()
 }
 
-/// Health computed off-chain with the program's functions, at the chain's clock.
-pub async fn account_health(
+/// One position resolved off-chain exactly as the program resolves it.
+#[derive(Clone, Copy, Debug)]
+pub struct ResolvedInput {
+    /// Market index.
+    pub market_index: u16,
+    /// Market account.
+    pub market: Pubkey,
+    /// Health input (balances, price, weights).
+    pub input: HealthPosition,
+    /// The market's liquidation penalty.
+    pub penalty: I80F48,
+}
+
+/// Resolves every active position of `account` with the program's `read_price` and
+/// `position_input`, at the chain's clock.
+pub async fn account_inputs(
     chain: &dyn Chain,
-    protocol: &Protocol,
     account: &MarginAccount,
     markets: &[(Pubkey, Market)],
     age: PriceAge,
-) -> Result<Health> {
+) -> Result<Vec<ResolvedInput>> {
     let now = chain.clock().await?.unix_timestamp;
-    let mut inputs: Vec<HealthPosition> = Vec::new();
+    let mut out = Vec::new();
     for p in account.active_positions() {
-        let (_, market) = markets
+        let (key, market) = markets
             .iter()
             .find(|(_, m)| m.market_index == p.market_index)
             .ok_or_else(|| anyhow!("market index {} not found", p.market_index))?;
@@ -90,8 +103,29 @@ pub async fn account_health(
         let cfg = market.oracle_config().map_err(|e| anyhow!(e.name()))?;
         let price = read_price(&cfg, &oracle.owner, &oracle.data, now, max_age)
             .map_err(|e| anyhow!(e.name()))?;
-        inputs.push(position_input(market, p.shares(), &price, now).map_err(|e| anyhow!("{e}"))?);
+        out.push(ResolvedInput {
+            market_index: p.market_index,
+            market: *key,
+            input: position_input(market, p.shares(), &price, now).map_err(|e| anyhow!("{e}"))?,
+            penalty: market.liquidation_penalty().map_err(|e| anyhow!("{e}"))?,
+        });
     }
+    Ok(out)
+}
+
+/// Health computed off-chain with the program's functions, at the chain's clock.
+pub async fn account_health(
+    chain: &dyn Chain,
+    protocol: &Protocol,
+    account: &MarginAccount,
+    markets: &[(Pubkey, Market)],
+    age: PriceAge,
+) -> Result<Health> {
+    let inputs: Vec<HealthPosition> = account_inputs(chain, account, markets, age)
+        .await?
+        .into_iter()
+        .map(|r| r.input)
+        .collect();
     compute_health(
         &inputs,
         &protocol.health_params().map_err(|e| anyhow!("{e}"))?,

@@ -258,7 +258,11 @@ pub struct LiquidateAccounts {
 }
 
 /// `liquidate`; `health` are the liquidatee's current pairs.
-pub fn liquidate(a: &LiquidateAccounts, max_repay: u64, health: &[(Pubkey, Pubkey)]) -> Instruction {
+pub fn liquidate(
+    a: &LiquidateAccounts,
+    max_repay: u64,
+    health: &[(Pubkey, Pubkey)],
+) -> Instruction {
     let asset_market = pda::market(&a.asset_mint);
     let liab_market = pda::market(&a.liab_mint);
     build(
@@ -284,7 +288,11 @@ pub fn liquidate(a: &LiquidateAccounts, max_repay: u64, health: &[(Pubkey, Pubke
 }
 
 /// `bad_debt_resolve` of `account`'s debt in the market of `mint`.
-pub fn bad_debt_resolve(account: &Pubkey, mint: &Pubkey, health: &[(Pubkey, Pubkey)]) -> Instruction {
+pub fn bad_debt_resolve(
+    account: &Pubkey,
+    mint: &Pubkey,
+    health: &[(Pubkey, Pubkey)],
+) -> Instruction {
     let market = pda::market(mint);
     build(
         scalpel::accounts::BadDebtResolve {
@@ -301,7 +309,12 @@ pub fn bad_debt_resolve(account: &Pubkey, mint: &Pubkey, health: &[(Pubkey, Pubk
 }
 
 /// `insurance_fund`: `funder` adds `amount` from `funder_token` to the insurance of `mint`.
-pub fn insurance_fund(funder: &Pubkey, funder_token: &Pubkey, mint: &Pubkey, amount: u64) -> Instruction {
+pub fn insurance_fund(
+    funder: &Pubkey,
+    funder_token: &Pubkey,
+    mint: &Pubkey,
+    amount: u64,
+) -> Instruction {
     let market = pda::market(mint);
     build(
         scalpel::accounts::InsuranceFund {

@@ -9,6 +9,7 @@ pub mod ix;
 pub mod local;
 pub mod pda;
 pub mod pyth;
+pub mod scenario;
 pub mod token;
 
 pub use chain::{Chain, TxFailure, TxOutcome};

@@ -100,4 +100,12 @@ pub mod defaults {
     pub const MAX_AGE_SECS: u32 = 60;
     /// Oracle age for maintenance and liquidation.
     pub const MAX_AGE_LIQUIDATION_SECS: u32 = 300;
+    /// Interest curve kink: 80% utilization.
+    pub const OPTIMAL_UTILIZATION_BPS: u16 = 8_000;
+    /// Annual rate at zero utilization.
+    pub const BASE_RATE_BPS: u32 = 0;
+    /// Annual rate added up to the kink.
+    pub const SLOPE1_BPS: u32 = 400;
+    /// Annual rate added above the kink.
+    pub const SLOPE2_BPS: u32 = 7_500;
 }

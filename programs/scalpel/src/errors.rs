@@ -193,24 +193,6 @@ impl ScalpelError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn all_lists_every_variant_in_order() {
-        for (i, e) in ScalpelError::ALL.iter().enumerate() {
-            assert_eq!(u32::from(*e), 6000 + i as u32, "{}", e.name());
-        }
-        // The variant after the last listed one must not exist: its message would be the
-        // Display of an out-of-range code, so compare counts through the last name instead.
-        assert_eq!(
-            ScalpelError::ALL.last().map(|e| e.name()),
-            Some("BadDebtNotEligible".to_string())
-        );
-    }
-}
-
 impl From<crate::math::liquidation::LiquidationError> for ScalpelError {
     fn from(e: crate::math::liquidation::LiquidationError) -> Self {
         use crate::math::liquidation::LiquidationError as L;
@@ -226,5 +208,23 @@ impl From<crate::math::liquidation::LiquidationError> for ScalpelError {
                 ScalpelError::MathOverflow
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_variant_in_order() {
+        for (i, e) in ScalpelError::ALL.iter().enumerate() {
+            assert_eq!(u32::from(*e), 6000 + i as u32, "{}", e.name());
+        }
+        // The variant after the last listed one must not exist: its message would be the
+        // Display of an out-of-range code, so compare counts through the last name instead.
+        assert_eq!(
+            ScalpelError::ALL.last().map(|e| e.name()),
+            Some("BadDebtNotEligible".to_string())
+        );
     }
 }

@@ -104,6 +104,30 @@ pub struct MarketParams {
     pub slope2_bps: u32,
 }
 
+impl Default for MarketParams {
+    /// A volatile-collateral market: 80/90% asset, 120/110% liability, 5% penalty, DESIGN's
+    /// oracle defaults, no caps, the default interest curve.
+    fn default() -> Self {
+        use crate::constants::defaults as d;
+        Self {
+            asset_weight_init_bps: 8_000,
+            asset_weight_maint_bps: 9_000,
+            liab_weight_init_bps: 12_000,
+            liab_weight_maint_bps: 11_000,
+            liquidation_penalty_bps: 500,
+            max_conf_bps: d::MAX_CONF_BPS,
+            max_age_secs: d::MAX_AGE_SECS,
+            max_age_liquidation_secs: d::MAX_AGE_LIQUIDATION_SECS,
+            deposit_cap: u64::MAX,
+            borrow_cap: u64::MAX,
+            optimal_utilization_bps: d::OPTIMAL_UTILIZATION_BPS,
+            base_rate_bps: d::BASE_RATE_BPS,
+            slope1_bps: d::SLOPE1_BPS,
+            slope2_bps: d::SLOPE2_BPS,
+        }
+    }
+}
+
 /// Largest liability weight accepted (5.0).
 pub const MAX_LIAB_WEIGHT_BPS: u32 = 50_000;
 

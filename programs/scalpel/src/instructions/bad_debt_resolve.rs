@@ -76,7 +76,15 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
         }
         m.deficit = m.deficit.safe_add(rest.safe_sub(socialized)?)?;
         m.apply_share_deltas(I80F48::ZERO, debt_shares)?;
-        (debt, covered, socialized, m.deficit, m.deposit_index.get(), m.mint, m.bump)
+        (
+            debt,
+            covered,
+            socialized,
+            m.deficit,
+            m.deposit_index.get(),
+            m.mint,
+            m.bump,
+        )
     };
     {
         let mut acc = ctx.accounts.account.load_mut()?;

@@ -83,8 +83,16 @@ pub fn handler<'info>(
     let mut plans_truncated = false;
     if h.is_liquidatable(being) {
         let params = protocol.liquidation_params()?;
-        for (ai, a) in resolved.iter().enumerate().filter(|(_, r)| r.input.deposit > 0) {
-            for (li, l) in resolved.iter().enumerate().filter(|(_, r)| r.input.debt > 0) {
+        for (ai, a) in resolved
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.input.deposit > 0)
+        {
+            for (li, l) in resolved
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.input.debt > 0)
+            {
                 let Ok(p) = plan_liquidation(&inputs, ai, li, a.penalty, being, u64::MAX, &params)
                 else {
                     continue;

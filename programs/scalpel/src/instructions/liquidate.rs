@@ -92,7 +92,12 @@ pub fn handler<'info>(
         let mut l = ctx.accounts.liab_market.load_mut()?;
         a.accrue_to(now)?;
         l.accrue_to(now)?;
-        (a.market_index, l.market_index, a.liquidation_penalty()?, a.liquidation_penalty_bps)
+        (
+            a.market_index,
+            l.market_index,
+            a.liquidation_penalty()?,
+            a.liquidation_penalty_bps,
+        )
     };
     let protocol = *ctx.accounts.protocol.load()?;
     let account = *ctx.accounts.liquidatee.load()?;
@@ -133,9 +138,17 @@ pub fn handler<'info>(
         let mut l = ctx.accounts.liab_market.load_mut()?;
         let a_slot = resolved[ai].slot;
         let l_slot = resolved[li].slot;
-        let w = shares::withdraw(acc.positions[a_slot].shares(), plan.seized, a.deposit_index.get())?
-            .ok_or(ScalpelError::NoCollateral)?;
-        let r = shares::repay(acc.positions[l_slot].shares(), plan.repay, l.borrow_index.get())?;
+        let w = shares::withdraw(
+            acc.positions[a_slot].shares(),
+            plan.seized,
+            a.deposit_index.get(),
+        )?
+        .ok_or(ScalpelError::NoCollateral)?;
+        let r = shares::repay(
+            acc.positions[l_slot].shares(),
+            plan.repay,
+            l.borrow_index.get(),
+        )?;
         if r.amount != plan.repay {
             return err!(ScalpelError::MathOverflow);
         }
@@ -158,9 +171,18 @@ pub fn handler<'info>(
     )?;
     let market_ai = ctx.accounts.asset_market.to_account_info();
     for (to, amount) in [
-        (ctx.accounts.liquidator_asset_token.to_account_info(), plan.to_liquidator),
-        (ctx.accounts.insurance_vault.to_account_info(), plan.to_insurance),
-        (ctx.accounts.treasury_vault.to_account_info(), plan.to_treasury),
+        (
+            ctx.accounts.liquidator_asset_token.to_account_info(),
+            plan.to_liquidator,
+        ),
+        (
+            ctx.accounts.insurance_vault.to_account_info(),
+            plan.to_insurance,
+        ),
+        (
+            ctx.accounts.treasury_vault.to_account_info(),
+            plan.to_treasury,
+        ),
     ] {
         transfer_from_market(
             &ctx.accounts.token_program,
