@@ -5,6 +5,8 @@
 //! [`Command`].
 
 mod oracle_inspect;
+mod scenario_cmd;
+mod stdout_guard;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +25,16 @@ enum Command {
     /// Pyth oracle accounts as Scalpel reads them.
     #[command(subcommand)]
     Oracle(OracleCommand),
+    /// Replay declarative what-if scenarios against the real program, in-process.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+/// `scalpel scenario …`
+#[derive(Debug, Subcommand)]
+enum ScenarioCommand {
+    /// Run a scenario file (TOML or JSON) and print each step's result.
+    Run(scenario_cmd::RunArgs),
 }
 
 /// `scalpel oracle …`
@@ -36,10 +48,15 @@ enum OracleCommand {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Oracle(OracleCommand::Inspect(args)) => oracle_inspect::run(&args),
+        Command::Scenario(ScenarioCommand::Run(args)) => scenario_cmd::execute(&args),
     }
 }
 
 fn main() -> ExitCode {
+    // The in-process bank logs every instruction at debug level unless told otherwise.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

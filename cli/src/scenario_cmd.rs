@@ -1,0 +1,292 @@
+//! `scalpel scenario run FILE [--json]`: runs a scenario file against the program in-process and
+//! prints each step's result as a readable table (or one JSON document).
+
+use anyhow::Result;
+use clap::Args;
+use scalpel_client::scenario::{run, Scenario};
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `scenario run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (`.toml` or `.json`; schema in docs/SCENARIOS.md).
+    pub file: PathBuf,
+    /// Print one JSON document `{"steps": [...]}` instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the file.
+pub fn execute(args: &RunArgs) -> Result<()> {
+    let scenario = Scenario::load(&args.file)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let json = args.json;
+    let guard = crate::stdout_guard::StdoutGuard::redirect()?;
+    let report = rt.block_on(run(&scenario, |i, n| {
+        if !json {
+            eprint!("\rrunning step {}/{}", i + 1, n);
+            let _ = std::io::stderr().flush();
+        }
+    }));
+    if !json {
+        eprintln!();
+    }
+    let mut out = guard.out()?;
+    drop(guard);
+    let report = report?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        print_human(&mut out, &args.file.display().to_string(), &report)?;
+    }
+    Ok(())
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(x) => x.clone(),
+        Value::Null => "∞".into(),
+        other => other.to_string(),
+    }
+}
+
+fn row(cells: &[String], widths: &[usize]) -> String {
+    cells
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| format!("{c:>w$}"))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+fn table(out: &mut impl Write, head: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let h: Vec<String> = head.iter().map(|x| x.to_string()).collect();
+    writeln!(out, "    {}", row(&h, &widths))?;
+    for r in rows {
+        writeln!(out, "    {}", row(r, &widths))?;
+    }
+    Ok(())
+}
+
+fn print_human(out: &mut impl Write, name: &str, report: &Value) -> std::io::Result<()> {
+    writeln!(out, "scenario {name}")?;
+    let empty = Vec::new();
+    for (i, st) in report["steps"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .enumerate()
+    {
+        let kind = s(&st["kind"]);
+        let ok = st["ok"].as_bool().unwrap_or(false);
+        let status = if ok {
+            "ok".to_string()
+        } else {
+            format!("REFUSED: {}", s(&st["error"]))
+        };
+        match kind.as_str() {
+            "set_price" => writeln!(
+                out,
+                "\n{:>2}. set_price {} = {} USD",
+                i + 1,
+                s(&st["symbol"]),
+                s(&st["price"])
+            )?,
+            "advance_time" => writeln!(
+                out,
+                "\n{:>2}. advance_time {} s (now {})",
+                i + 1,
+                s(&st["seconds"]),
+                s(&st["unix_time"])
+            )?,
+            "liquidate" => {
+                writeln!(
+                    out,
+                    "\n{:>2}. liquidate {} ({} collateral, {} debt): {status}",
+                    i + 1,
+                    s(&st["account"]),
+                    s(&st["asset"]),
+                    s(&st["liab"])
+                )?;
+                let hb = &st["health_before"];
+                let ha = &st["health_after"];
+                if hb.is_object() {
+                    let mut rows = vec![vec![
+                        "before".into(),
+                        s(&hb["maint"]),
+                        s(&hb["end"]),
+                        s(&hb["ratio"]),
+                    ]];
+                    if ha.is_object() {
+                        rows.push(vec![
+                            "after".into(),
+                            s(&ha["maint"]),
+                            s(&ha["end"]),
+                            s(&ha["ratio"]),
+                        ]);
+                    }
+                    table(out, &["health", "maint USD", "end USD", "ratio"], &rows)?;
+                }
+                if ok {
+                    writeln!(out)?;
+                    table(
+                        out,
+                        &[
+                            "repaid",
+                            "seized",
+                            "to liquidator",
+                            "to insurance",
+                            "to treasury",
+                            "π_e",
+                        ],
+                        &[vec![
+                            format!("{} {}", s(&st["repaid"]), s(&st["liab"])),
+                            format!("{} {}", s(&st["seized"]), s(&st["asset"])),
+                            s(&st["to_liquidator"]),
+                            s(&st["to_insurance"]),
+                            s(&st["to_treasury"]),
+                            s(&st["penalty_effective"]),
+                        ]],
+                    )?;
+                }
+                let alt = &st["alternatives"];
+                if alt.is_object() {
+                    writeln!(out)?;
+                    let mut rows = Vec::new();
+                    if ok {
+                        rows.push(vec![
+                            "Scalpel (partial)".into(),
+                            s(&st["repaid"]),
+                            s(&st["seized"]),
+                        ]);
+                    }
+                    rows.push(vec![
+                        "full liquidation".into(),
+                        s(&alt["full"]["repaid"]),
+                        s(&alt["full"]["seized"]),
+                    ]);
+                    rows.push(vec![
+                        "50% close factor".into(),
+                        s(&alt["close_factor_50"]["repaid"]),
+                        s(&alt["close_factor_50"]["seized"]),
+                    ]);
+                    table(out, &["design", "repaid", "seized"], &rows)?;
+                }
+            }
+            "bad_debt_resolve" => {
+                writeln!(
+                    out,
+                    "\n{:>2}. bad_debt_resolve {} in {}: {status}",
+                    i + 1,
+                    s(&st["account"]),
+                    s(&st["market"])
+                )?;
+                if ok {
+                    table(
+                        out,
+                        &[
+                            "debt",
+                            "covered by insurance",
+                            "socialized",
+                            "deficit",
+                            "deposit index",
+                        ],
+                        &[vec![
+                            s(&st["debt"]),
+                            s(&st["covered"]),
+                            s(&st["socialized"]),
+                            s(&st["deficit"]),
+                            s(&st["deposit_index"]),
+                        ]],
+                    )?;
+                }
+            }
+            "snapshot" => {
+                writeln!(out, "\n{:>2}. snapshot", i + 1)?;
+                let mut rows = Vec::new();
+                for a in st["accounts"].as_array().unwrap_or(&empty) {
+                    let balances = a["balances"]
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| format!("{} {k}", s(v)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default();
+                    let h = &a["health"];
+                    rows.push(vec![
+                        s(&a["name"]),
+                        if balances.is_empty() {
+                            "-".into()
+                        } else {
+                            balances
+                        },
+                        s(&h["maint"]),
+                        s(&h["end"]),
+                        s(&h["ratio"]),
+                        if a["being_liquidated"].as_bool().unwrap_or(false) {
+                            "yes".into()
+                        } else {
+                            "no".into()
+                        },
+                    ]);
+                }
+                table(
+                    out,
+                    &[
+                        "account",
+                        "balances",
+                        "maint USD",
+                        "end USD",
+                        "ratio",
+                        "liquidating",
+                    ],
+                    &rows,
+                )?;
+                writeln!(out)?;
+                let rows: Vec<Vec<String>> = st["markets"]
+                    .as_array()
+                    .unwrap_or(&empty)
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            s(&m["symbol"]),
+                            s(&m["vault"]),
+                            s(&m["insurance"]),
+                            s(&m["treasury"]),
+                            s(&m["deposit_index"]),
+                            s(&m["borrow_index"]),
+                            s(&m["deficit"]),
+                        ]
+                    })
+                    .collect();
+                table(
+                    out,
+                    &[
+                        "market",
+                        "vault",
+                        "insurance",
+                        "treasury",
+                        "deposit idx",
+                        "borrow idx",
+                        "deficit",
+                    ],
+                    &rows,
+                )?;
+            }
+            other => writeln!(out, "\n{:>2}. {other}: {status}", i + 1)?,
+        }
+    }
+    Ok(())
+}
