@@ -225,6 +225,10 @@ fn print_human(out: &mut impl Write, name: &str, report: &Value) -> std::io::Res
                         })
                         .unwrap_or_default();
                     let h = &a["health"];
+                    let (maint, end, ratio) = match h.get("error") {
+                        Some(e) => (format!("unpriced: {}", s(e)), "-".into(), "-".into()),
+                        None => (s(&h["maint"]), s(&h["end"]), s(&h["ratio"])),
+                    };
                     rows.push(vec![
                         s(&a["name"]),
                         if balances.is_empty() {
@@ -232,9 +236,9 @@ fn print_human(out: &mut impl Write, name: &str, report: &Value) -> std::io::Res
                         } else {
                             balances
                         },
-                        s(&h["maint"]),
-                        s(&h["end"]),
-                        s(&h["ratio"]),
+                        maint,
+                        end,
+                        ratio,
                         if a["being_liquidated"].as_bool().unwrap_or(false) {
                             "yes".into()
                         } else {
