@@ -125,10 +125,12 @@ pub fn plan_liquidation(
         return Err(LiquidationError::Math(math_err()));
     }
 
-    // Surplus cap: the protocol's cut never pushes the account into bad debt.
+    // Surplus cap: the protocol's cut never pushes the account into bad debt. LV > 0 here (a
+    // debt at a positive price), so AV/LV fails only by overflow: a surplus beyond any cap.
     let sigma = before
         .asset_value
-        .safe_div(before.liab_value)?
+        .checked_div(before.liab_value)
+        .unwrap_or(I80F48::MAX)
         .safe_sub(I80F48::ONE)?;
     let pi_l = penalty.safe_mul(params.split_liquidator)?;
     let protocol_split = params.split_insurance.safe_add(params.split_treasury)?;
@@ -146,6 +148,10 @@ pub fn plan_liquidation(
     };
     let pi_e = pi_l.safe_add(pi_p)?;
     let one_pe = I80F48::ONE.safe_add(pi_e)?;
+    if one_pe <= I80F48::ZERO {
+        // A penalty of −100 % or less: outside any bound (the quotients below assume > 0).
+        return Err(LiquidationError::Math(math_err()));
+    }
 
     // κ = (1 + b)·wL_j − (1 + π_e)·wA_i.
     let kappa = I80F48::ONE
@@ -156,13 +162,24 @@ pub fn plan_liquidation(
         return Err(LiquidationError::KappaNotPositive);
     }
 
-    // x_need = ceil(−end / (κ · p_j)); the denominator truncates, so x_need only rounds up.
+    // x_need = ceil(−end / κ / p_j), each quotient rounded up. Two divisions, not one by the
+    // product κ·p_j: that product of two small numbers would be truncated to few significant
+    // bits and x_need overshoot by up to (−end)·δ/(κ·p_j)² units. With −end ≥ 0, κ > 0 and
+    // p_j > 0 the only failure is a need beyond u64 (a large deficit repaid in a token worth
+    // little per native unit): kept as 2^64 in u128 so the caps below still bind.
     let deficit = I80F48::ZERO.safe_sub(before.end)?.max(I80F48::ZERO);
-    let x_need = ceil_u64(div_ceil(deficit, kappa.safe_mul(p_j)?)?)?;
-    // Collateral cap: floor(C_i · p_i / ((1 + π_e) · p_j)), the denominator rounded up.
+    let x_need = div_ceil(deficit, kappa)
+        .and_then(|q| div_ceil(q, p_j))
+        .and_then(ceil_u64)
+        .map_or(u64::MAX as u128 + 1, u128::from);
+    // Collateral cap: floor(C_i · p_i / (1 + π_e) / p_j), each quotient truncated; beyond u64
+    // (only by overflow) it cannot bind.
     let coll_value = fx(a.deposit).safe_mul(p_i)?;
-    let unit_cost = mul_ceil(one_pe, p_j)?;
-    let x_coll = floor_u64(coll_value.safe_div(unit_cost)?)?;
+    let x_coll = coll_value
+        .safe_div(one_pe)
+        .and_then(|q| q.safe_div(p_j))
+        .and_then(floor_u64)
+        .unwrap_or(u64::MAX);
 
     let mut x = x_need;
     let mut bound = RepayBound::Need;
@@ -171,11 +188,14 @@ pub fn plan_liquidation(
         (x_coll, RepayBound::Collateral),
         (max_repay, RepayBound::MaxRepay),
     ] {
-        if cap < x {
-            x = cap;
+        if u128::from(cap) < x {
+            x = u128::from(cap);
             bound = why;
         }
     }
+    // x ≤ debt now.
+    let mut x = u64::try_from(x).map_err(|_| math_err())?;
+    let x_need = u64::try_from(x_need).unwrap_or(u64::MAX);
 
     // Dust: a debt remainder worth less than the threshold is repaid whole when allowed.
     let debt_left = l.debt.safe_sub(x)?;
@@ -192,9 +212,13 @@ pub fn plan_liquidation(
     // from it (rounded up, against the liquidator).
     let coll_left = a.deposit.safe_sub(seized)?;
     if coll_left > 0 && fx(coll_left).safe_mul(p_i)? < params.dust_threshold {
-        let x_all = ceil_u64(div_ceil(coll_value, mul_ceil(one_pe, p_j)?)?)?;
+        // (Beyond u64, only by overflow, it exceeds the debt: no close-out.)
+        let x_all = div_ceil(coll_value, one_pe)
+            .and_then(|q| div_ceil(q, p_j))
+            .and_then(ceil_u64)
+            .unwrap_or(u64::MAX);
         let x_all = x_all.max(x);
-        if x_all <= l.debt && x_all <= max_repay {
+        if x_all < u64::MAX && x_all <= l.debt && x_all <= max_repay {
             x = x_all;
             seized = a.deposit;
             bound = RepayBound::DustCollateral;
@@ -204,10 +228,13 @@ pub fn plan_liquidation(
         return Err(LiquidationError::NothingToLiquidate);
     }
 
-    // The three shares; the liquidator's is the exact remainder, so they sum to S.
+    // The three shares; the liquidator's is the exact remainder, so they sum to S. The
+    // protocol's shares are capped by S: in a dust close-out x is rounded up, and when one unit
+    // of j is worth more than the whole collateral, x · p_j · π_P alone can exceed S.
     let repaid_value = fx(x).safe_mul(p_j)?;
-    let to_insurance = floor_u64(repaid_value.safe_mul(pi_i)?.safe_div(p_i)?)?;
-    let to_treasury = floor_u64(repaid_value.safe_mul(pi_t)?.safe_div(p_i)?)?;
+    let to_insurance = floor_u64(repaid_value.safe_mul(pi_i)?.safe_div(p_i)?)?.min(seized);
+    let to_treasury =
+        floor_u64(repaid_value.safe_mul(pi_t)?.safe_div(p_i)?)?.min(seized.safe_sub(to_insurance)?);
     let to_liquidator = seized.safe_sub(to_insurance)?.safe_sub(to_treasury)?;
 
     let mut after = positions.to_vec();
@@ -260,11 +287,16 @@ pub fn alternatives(
     let a = positions.get(asset).ok_or(math_err())?;
     let l = positions.get(liab).ok_or(math_err())?;
     let one_p = I80F48::ONE.safe_add(penalty)?;
-    let x_coll = floor_u64(
-        fx(a.deposit)
-            .safe_mul(a.price)?
-            .safe_div(mul_ceil(one_p, l.price)?)?,
-    )?;
+    if one_p <= I80F48::ZERO {
+        return Err(math_err());
+    }
+    // Beyond u64 (only by overflow) the collateral covers any repay.
+    let x_coll = fx(a.deposit)
+        .safe_mul(a.price)?
+        .safe_div(one_p)
+        .and_then(|q| q.safe_div(l.price))
+        .and_then(floor_u64)
+        .unwrap_or(u64::MAX);
     let alt = |want: u64| -> MathResult<Alternative> {
         let repay = want.min(x_coll);
         Ok(Alternative {
