@@ -39,6 +39,7 @@ fn account() -> Vec<HealthPosition> {
                 asset_weight_maint: f(0.9),
                 liab_weight_init: f(1.2),
                 liab_weight_maint: f(1.1),
+                decimals: 0,
             }
         })
         .collect()

@@ -89,9 +89,9 @@ pub struct LiquidationEvent {
     pub asset_market: Pubkey,
     /// Market whose debt was repaid (`j`).
     pub liab_market: Pubkey,
-    /// `p_i`, USD per native unit (I80F48 bits).
+    /// `p_i`, USD per whole token (I80F48 bits).
     pub asset_price: i128,
-    /// `p_j`, USD per native unit (I80F48 bits).
+    /// `p_j`, USD per whole token (I80F48 bits).
     pub liab_price: i128,
     /// `x`, native units of `j` repaid.
     pub repaid: u64,

@@ -110,8 +110,9 @@ pub fn position_input(
     Ok(HealthPosition {
         deposit,
         debt,
-        price: price.price,
-        conf: price.conf,
+        price: price.token_price,
+        conf: price.token_conf,
+        decimals: market.decimals,
         asset_weight_init: weights.asset_init,
         asset_weight_maint: weights.asset_maint,
         liab_weight_init: weights.liab_init,

@@ -280,6 +280,7 @@ fn slot() -> impl Strategy<Value = (Market, HealthPosition)> {
                 asset_weight_maint: m.weights[1],
                 liab_weight_init: m.weights[2],
                 liab_weight_maint: m.weights[3],
+                decimals: 0,
             };
             (m, pos)
         })
@@ -792,6 +793,7 @@ fn any_position() -> impl Strategy<Value = HealthPosition> {
             asset_weight_maint: w[1],
             liab_weight_init: w[2],
             liab_weight_maint: w[3],
+            decimals: 0,
         })
 }
 
@@ -1062,6 +1064,7 @@ fn pos(deposit: u64, debt: u64, price: f64, wa: f64, wl: f64) -> HealthPosition 
         asset_weight_maint: f(wa),
         liab_weight_init: f(wl),
         liab_weight_maint: f(wl),
+        decimals: 0,
     }
 }
 
@@ -1364,6 +1367,7 @@ fn bps_pos(deposit: u64, debt: u64, price: f64, wa_bps: u64, wl_bps: u64) -> Hea
         asset_weight_maint: bps(wa_bps).unwrap(),
         liab_weight_init: bps(wl_bps).unwrap(),
         liab_weight_maint: bps(wl_bps).unwrap(),
+        decimals: 0,
     }
 }
 

@@ -169,6 +169,7 @@ fn any_position() -> impl Strategy<Value = HealthPosition> {
             asset_weight_maint: w[1],
             liab_weight_init: w[2],
             liab_weight_maint: w[3],
+            decimals: 0,
         })
 }
 
@@ -242,6 +243,7 @@ fn real_position() -> impl Strategy<Value = HealthPosition> {
             asset_weight_maint: w[1],
             liab_weight_init: w[2],
             liab_weight_maint: w[3],
+            decimals: 0,
         })
 }
 
@@ -725,6 +727,7 @@ fn pos(deposit: u64, debt: u64, price: f64, conf: f64, w: [f64; 4]) -> HealthPos
         asset_weight_maint: f(w[1]),
         liab_weight_init: f(w[2]),
         liab_weight_maint: f(w[3]),
+        decimals: 0,
     }
 }
 
@@ -860,4 +863,37 @@ fn regression_utilization_clamps_instead_of_overflowing() {
     };
     let a = accrue(&curve, DELTA, I80F48::ONE, I80F48::ONE, fx(1 << 31), 60).unwrap();
     assert_eq!(a.utilization, I80F48::ONE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-token prices with decimals
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    /// `token_value` is `amount · P / 10^d` truncated to within two steps, and its ceil variant
+    /// is at or above the exact value by at most two steps, for every decimals 0..=12.
+    #[test]
+    fn token_value_is_exact_to_two_steps(
+        amount in 0u64..1_000_000_000_000_000,
+        price_bits in 1i128..(1_000_000i128 << 48),
+        decimals in 0u8..=12,
+    ) {
+        use scalpel::math::{token_value, token_value_ceil, native_amount};
+        let price = I80F48::from_bits(price_bits);
+        let scale = 10u128.pow(decimals as u32);
+        let exact_num = amount as u128 * price_bits as u128; // value · 2^48 · 10^d
+        let floor_bits = exact_num / scale;
+        let v = token_value(amount, price, decimals).unwrap().to_bits() as u128;
+        prop_assert!(v <= floor_bits && floor_bits - v <= 2, "{v} vs {floor_bits}");
+        let up = token_value_ceil(amount, price, decimals).unwrap().to_bits() as u128;
+        let ceil_bits = exact_num.div_ceil(scale);
+        prop_assert!(up >= ceil_bits && up - ceil_bits <= 2, "{up} vs {ceil_bits}");
+        // Round trip: the native amount worth that value never exceeds the amount.
+        if amount > 0 {
+            let back = native_amount(I80F48::from_bits(v as i128), price, decimals).unwrap();
+            prop_assert!(back <= I80F48::from_num(amount));
+        }
+    }
 }

@@ -79,14 +79,8 @@ async fn partial_liquidation_restores_the_target_exactly() {
         .unwrap();
     // σ = 800/750 − 1 = 6.67%: π_L = 3%, π_I = 1.25%, π_T = 0.75%, π_e = 5%; κ = 0.075.
     // x = 45 / 0.075 = 600 USDC; S = 600 · 1.05 / 80 = 7.875 SOL.
-    // A lamport's price, 8e-8 USD, carries I80F48's 2^-48 resolution (4.4e-8 relative), and
-    // every rounding goes against the account: x lands a few micro-USDC above 600.
-    assert!(
-        (600_000_000..=600_000_100).contains(&plan.repay),
-        "{}",
-        plan.repay
-    );
-
+    // Prices are kept per whole token, so the formula holds to the native unit.
+    assert_eq!(plan.repay, 600_000_000);
     let ins = pda::insurance_vault(&env.sol.market);
     let tre = pda::treasury_vault(&env.sol.market);
     let b_ins = env.balance(&ins).await;
@@ -129,15 +123,23 @@ async fn partial_liquidation_restores_the_target_exactly() {
         (I80F48::from_bits(e.penalty_effective) - I80F48::from_num(0.05)).abs()
             < I80F48::from_num(1e-9)
     );
-    // S = x · 1.05 / 80, π_I and π_T shares = x · 1.25% / 80 and x · 0.75% / 80 (to precision).
-    let x = e.repaid as f64;
+    // S = floor(600 · 1.05 / 80 SOL) = 7.875 SOL, shares 1.25% and 0.75% of 600 / 80 SOL; each
+    // floor may land one lamport low (1.05 and 0.0125 are not binary fractions).
     assert!(
-        (e.seized as f64 - x * 1.05 / 80.0 * 1e3).abs() < 1_000.0,
+        (7_874_999_999..=7_875_000_000).contains(&e.seized),
         "{}",
         e.seized
     );
-    assert!((e.to_insurance as f64 - x * 0.0125 / 80.0 * 1e3).abs() < 100.0);
-    assert!((e.to_treasury as f64 - x * 0.0075 / 80.0 * 1e3).abs() < 100.0);
+    assert!(
+        (93_749_999..=93_750_000).contains(&e.to_insurance),
+        "{}",
+        e.to_insurance
+    );
+    assert!(
+        (56_249_999..=56_250_000).contains(&e.to_treasury),
+        "{}",
+        e.to_treasury
+    );
     assert_eq!(e.to_liquidator + e.to_insurance + e.to_treasury, e.seized);
     // The target: end back to zero, within one native unit's value, never below.
     let end_after = I80F48::from_bits(e.end_after);

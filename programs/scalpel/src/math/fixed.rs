@@ -191,6 +191,51 @@ pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     }
 }
 
+/// `10^decimals` as an integer (decimals ≤ 19).
+#[track_caller]
+pub fn pow10(decimals: u8) -> MathResult<u64> {
+    10u64.checked_pow(decimals as u32).ok_or(math_err())
+}
+
+/// USD value of `amount` native units at `price` USD per whole token of `decimals`, truncated.
+///
+/// Prices are kept per whole token (full I80F48 precision, ~1e-14 USD) and the division by
+/// `10^decimals` happens last, on the sub-token remainder only: a per-native-unit price would keep
+/// just 2^-48 USD of resolution, 4e-8 relative for a lamport at 80 USD.
+pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
+    let scale = pow10(decimals)?;
+    let whole = fx(amount / scale).safe_mul(price)?;
+    let part = fx(amount % scale).safe_mul(price)?.safe_div(fx(scale))?;
+    whole.safe_add(part)
+}
+
+/// [`token_value`] rounded up to the next representable step.
+pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
+    let scale = pow10(decimals)?;
+    let whole = mul_ceil(fx(amount / scale), price)?;
+    let part = div_ceil(mul_ceil(fx(amount % scale), price)?, fx(scale))?;
+    whole.safe_add(part)
+}
+
+/// Native units worth `value` USD at `price` USD per whole token: `value · 10^decimals / price`,
+/// truncated (not yet rounded to an integer).
+pub fn native_amount(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I80F48> {
+    let scale = fx(pow10(decimals)?);
+    match value.checked_mul(scale) {
+        Some(scaled) => scaled.safe_div(price),
+        None => value.safe_div(price)?.safe_mul(scale),
+    }
+}
+
+/// [`native_amount`] rounded up to the next representable step.
+pub fn native_amount_ceil(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I80F48> {
+    let scale = fx(pow10(decimals)?);
+    match value.checked_mul(scale) {
+        Some(scaled) => div_ceil(scaled, price),
+        None => mul_ceil(div_ceil(value, price)?, scale),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +269,27 @@ mod tests {
         let up = mul_ceil(a, b).unwrap();
         assert!(up >= a * b && up - a * b <= DELTA);
         assert_eq!(mul_ceil(fx(2), fx(3)).unwrap(), fx(6));
+    }
+
+    #[test]
+    fn token_values_keep_full_precision() {
+        // 10 SOL at 80 USD: exactly 800, where a per-lamport price (8e-8) would be off by ~3e-5.
+        assert_eq!(token_value(10_000_000_000, fx(80), 9).unwrap(), fx(800));
+        assert_eq!(
+            token_value_ceil(10_000_000_000, fx(80), 9).unwrap(),
+            fx(800)
+        );
+        // 1 lamport at 80 USD: 8e-8, within one step either way.
+        let v = token_value(1, fx(80), 9).unwrap();
+        let up = token_value_ceil(1, fx(80), 9).unwrap();
+        assert!(v <= I80F48::from_num(8e-8) && up >= v && up - v <= DELTA);
+        // 600 USD of USDC at 1 USD is exactly 600 000 000 native units.
+        assert_eq!(native_amount(fx(600), fx(1), 6).unwrap(), fx(600_000_000));
+        assert_eq!(
+            native_amount_ceil(fx(45), I80F48::from_num(0.125), 6).unwrap(),
+            fx(360_000_000)
+        );
+        assert!(token_value(1, fx(1), 20).is_err());
     }
 
     #[test]

@@ -15,17 +15,20 @@ pub struct HealthParams {
 }
 
 /// One position with everything health needs: native balances already rounded (deposit floored,
-/// debt ceiled), the checked price and the market's weights (interpolated during a shift).
+/// debt ceiled), the checked price per whole token with the token's decimals, and the market's
+/// weights (interpolated during a shift).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HealthPosition {
     /// Deposit in native units.
     pub deposit: u64,
     /// Debt in native units.
     pub debt: u64,
-    /// Oracle price, USD per native unit.
+    /// Oracle price, USD per whole token.
     pub price: I80F48,
-    /// Oracle confidence, USD per native unit.
+    /// Oracle confidence, USD per whole token.
     pub conf: I80F48,
+    /// Token decimals: `amount` native units are `amount / 10^decimals` tokens.
+    pub decimals: u8,
     /// Init asset weight.
     pub asset_weight_init: I80F48,
     /// Maint asset weight.
@@ -98,18 +101,18 @@ pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> Ma
     for p in positions {
         let (low, high) = biased_prices(p.price, p.conf, params)?;
         if p.deposit > 0 {
-            let amount = fx(p.deposit);
-            let value = amount.safe_mul(p.price)?;
+            let value = token_value(p.deposit, p.price, p.decimals)?;
             av = av.safe_add(value)?;
             a_maint = a_maint.safe_add(value.safe_mul(p.asset_weight_maint)?)?;
-            a_init = a_init.safe_add(amount.safe_mul(low)?.safe_mul(p.asset_weight_init)?)?;
+            let low_value = token_value(p.deposit, low, p.decimals)?;
+            a_init = a_init.safe_add(low_value.safe_mul(p.asset_weight_init)?)?;
         }
         if p.debt > 0 {
-            let amount = fx(p.debt);
-            let value = mul_ceil(amount, p.price)?;
+            let value = token_value_ceil(p.debt, p.price, p.decimals)?;
             lv = lv.safe_add(value)?;
             l_maint = l_maint.safe_add(mul_ceil(value, p.liab_weight_maint)?)?;
-            l_init = l_init.safe_add(mul_ceil(mul_ceil(amount, high)?, p.liab_weight_init)?)?;
+            let high_value = token_value_ceil(p.debt, high, p.decimals)?;
+            l_init = l_init.safe_add(mul_ceil(high_value, p.liab_weight_init)?)?;
         }
     }
     let buffered = mul_ceil(l_maint, I80F48::ONE.safe_add(params.liquidation_buffer)?)?;
@@ -150,6 +153,7 @@ mod tests {
             asset_weight_maint: f(w[1]),
             liab_weight_init: f(w[2]),
             liab_weight_maint: f(w[3]),
+            decimals: 0,
         }
     }
 

@@ -120,7 +120,9 @@ pub fn plan_liquidation(
     if l.debt == 0 {
         return Err(LiquidationError::NoDebt);
     }
+    // Prices are per whole token; `d_i`, `d_j` scale to native units (see `token_value`).
     let (p_i, p_j) = (a.price, l.price);
+    let (d_i, d_j) = (a.decimals, l.decimals);
     if p_i <= I80F48::ZERO || p_j <= I80F48::ZERO {
         return Err(LiquidationError::Math(math_err()));
     }
@@ -169,15 +171,15 @@ pub fn plan_liquidation(
     // little per native unit): kept as 2^64 in u128 so the caps below still bind.
     let deficit = I80F48::ZERO.safe_sub(before.end)?.max(I80F48::ZERO);
     let x_need = div_ceil(deficit, kappa)
-        .and_then(|q| div_ceil(q, p_j))
+        .and_then(|q| native_amount_ceil(q, p_j, d_j))
         .and_then(ceil_u64)
         .map_or(u64::MAX as u128 + 1, u128::from);
     // Collateral cap: floor(C_i · p_i / (1 + π_e) / p_j), each quotient truncated; beyond u64
     // (only by overflow) it cannot bind.
-    let coll_value = fx(a.deposit).safe_mul(p_i)?;
+    let coll_value = token_value(a.deposit, p_i, d_i)?;
     let x_coll = coll_value
         .safe_div(one_pe)
-        .and_then(|q| q.safe_div(p_j))
+        .and_then(|q| native_amount(q, p_j, d_j))
         .and_then(floor_u64)
         .unwrap_or(u64::MAX);
 
@@ -200,21 +202,21 @@ pub fn plan_liquidation(
     // Dust: a debt remainder worth less than the threshold is repaid whole when allowed.
     let debt_left = l.debt.safe_sub(x)?;
     if debt_left > 0
-        && fx(debt_left).safe_mul(p_j)? < params.dust_threshold
+        && token_value(debt_left, p_j, d_j)? < params.dust_threshold
         && l.debt <= x_coll
         && l.debt <= max_repay
     {
         x = l.debt;
         bound = RepayBound::DustDebt;
     }
-    let mut seized = seize(x, p_j, one_pe, p_i, a.deposit)?;
+    let mut seized = seize(x, (p_j, d_j), one_pe, (p_i, d_i), a.deposit)?;
     // Dust: a collateral remainder worth less than the threshold is taken whole, with x sized
     // from it (rounded up, against the liquidator).
     let coll_left = a.deposit.safe_sub(seized)?;
-    if coll_left > 0 && fx(coll_left).safe_mul(p_i)? < params.dust_threshold {
+    if coll_left > 0 && token_value(coll_left, p_i, d_i)? < params.dust_threshold {
         // (Beyond u64, only by overflow, it exceeds the debt: no close-out.)
         let x_all = div_ceil(coll_value, one_pe)
-            .and_then(|q| div_ceil(q, p_j))
+            .and_then(|q| native_amount_ceil(q, p_j, d_j))
             .and_then(ceil_u64)
             .unwrap_or(u64::MAX);
         let x_all = x_all.max(x);
@@ -231,10 +233,11 @@ pub fn plan_liquidation(
     // The three shares; the liquidator's is the exact remainder, so they sum to S. The
     // protocol's shares are capped by S: in a dust close-out x is rounded up, and when one unit
     // of j is worth more than the whole collateral, x · p_j · π_P alone can exceed S.
-    let repaid_value = fx(x).safe_mul(p_j)?;
-    let to_insurance = floor_u64(repaid_value.safe_mul(pi_i)?.safe_div(p_i)?)?.min(seized);
-    let to_treasury =
-        floor_u64(repaid_value.safe_mul(pi_t)?.safe_div(p_i)?)?.min(seized.safe_sub(to_insurance)?);
+    let repaid_value = token_value(x, p_j, d_j)?;
+    let to_insurance =
+        floor_u64(native_amount(repaid_value.safe_mul(pi_i)?, p_i, d_i)?)?.min(seized);
+    let to_treasury = floor_u64(native_amount(repaid_value.safe_mul(pi_t)?, p_i, d_i)?)?
+        .min(seized.safe_sub(to_insurance)?);
     let to_liquidator = seized.safe_sub(to_insurance)?.safe_sub(to_treasury)?;
 
     let mut after = positions.to_vec();
@@ -260,10 +263,16 @@ pub fn plan_liquidation(
     })
 }
 
-/// `S = min(C_i, floor(x · p_j · (1 + π_e) / p_i))`.
-fn seize(x: u64, p_j: I80F48, one_pe: I80F48, p_i: I80F48, deposit: u64) -> MathResult<u64> {
-    let value = fx(x).safe_mul(p_j)?.safe_mul(one_pe)?;
-    Ok(floor_u64(value.safe_div(p_i)?)?.min(deposit))
+/// `S = min(C_i, floor(x · p_j · (1 + π_e) / p_i))`, prices per whole token with decimals.
+fn seize(
+    x: u64,
+    (p_j, d_j): (I80F48, u8),
+    one_pe: I80F48,
+    (p_i, d_i): (I80F48, u8),
+    deposit: u64,
+) -> MathResult<u64> {
+    let value = token_value(x, p_j, d_j)?.safe_mul(one_pe)?;
+    Ok(floor_u64(native_amount(value, p_i, d_i)?)?.min(deposit))
 }
 
 /// What other liquidation designs would take from the same account at the same prices and
@@ -291,17 +300,22 @@ pub fn alternatives(
         return Err(math_err());
     }
     // Beyond u64 (only by overflow) the collateral covers any repay.
-    let x_coll = fx(a.deposit)
-        .safe_mul(a.price)?
+    let x_coll = token_value(a.deposit, a.price, a.decimals)?
         .safe_div(one_p)
-        .and_then(|q| q.safe_div(l.price))
+        .and_then(|q| native_amount(q, l.price, l.decimals))
         .and_then(floor_u64)
         .unwrap_or(u64::MAX);
     let alt = |want: u64| -> MathResult<Alternative> {
         let repay = want.min(x_coll);
         Ok(Alternative {
             repay,
-            seized: seize(repay, l.price, one_p, a.price, a.deposit)?,
+            seized: seize(
+                repay,
+                (l.price, l.decimals),
+                one_p,
+                (a.price, a.decimals),
+                a.deposit,
+            )?,
         })
     };
     Ok((alt(l.debt)?, alt(l.debt / 2)?))
@@ -339,6 +353,7 @@ mod tests {
             asset_weight_maint: f(wa),
             liab_weight_init: f(wl),
             liab_weight_maint: f(wl),
+            decimals: 0,
         }
     }
 

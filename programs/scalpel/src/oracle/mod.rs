@@ -76,13 +76,18 @@ pub enum RawDetail {
     },
 }
 
-/// A checked price in USD per native unit of the market's token.
+/// A checked price: per native unit of the market's token (for display) and per whole token
+/// (what health and liquidation use, at full precision; see `math::token_value`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OraclePrice {
     /// Price, USD per native unit.
     pub price: I80F48,
     /// Confidence, USD per native unit.
     pub conf: I80F48,
+    /// Price, USD per whole token.
+    pub token_price: I80F48,
+    /// Confidence, USD per whole token.
+    pub token_conf: I80F48,
     /// Unix time of the price.
     pub publish_time: i64,
 }
@@ -154,9 +159,16 @@ pub fn check_price(
         return Err(ScalpelError::OraclePriceNonPositive);
     }
     let conf = normalize(raw.conf, raw.expo, cfg.decimals)?;
+    let token_price = normalize(raw.price as u64, raw.expo, 0)?;
+    if token_price <= I80F48::ZERO {
+        return Err(ScalpelError::OraclePriceNonPositive);
+    }
+    let token_conf = normalize(raw.conf, raw.expo, 0)?;
     Ok(OraclePrice {
         price,
         conf,
+        token_price,
+        token_conf,
         publish_time: raw.publish_time,
     })
 }
