@@ -25,14 +25,14 @@ fn params() -> LiquidationParams {
     }
 }
 
-/// Four deposits and four debts, underwater.
+/// Four deposits (10 000 USD, maint 9 000) and four debts (10 400 USD, maint 11 440): underwater.
 fn account() -> Vec<HealthPosition> {
     (0..8)
         .map(|i| {
             let deposit = i < 4;
             HealthPosition {
                 deposit: if deposit { 1_000_000_000 + i as u64 } else { 0 },
-                debt: if deposit { 0 } else { 240_000_000 + i as u64 },
+                debt: if deposit { 0 } else { 400_000_000 + i as u64 },
                 price: f(1e-6 * (1.0 + i as f64)),
                 conf: f(1e-9),
                 asset_weight_init: f(0.8),
@@ -51,6 +51,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("compute_health/8 positions", |b| {
         b.iter(|| compute_health(black_box(&positions), black_box(&p.health)))
     });
+    assert!(plan_liquidation(&positions, 0, 4, f(0.05), false, u64::MAX, &p).is_ok());
     c.bench_function("plan_liquidation/8 positions", |b| {
         b.iter(|| {
             plan_liquidation(
