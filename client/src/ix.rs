@@ -330,3 +330,183 @@ pub fn insurance_fund(
         &[],
     )
 }
+
+/// `admin_propose`.
+pub fn admin_propose(admin: &Pubkey, new_admin: &Pubkey) -> Instruction {
+    build(
+        scalpel::accounts::AdminPropose {
+            protocol: pda::protocol(),
+            admin: *admin,
+        },
+        scalpel::instruction::AdminPropose {
+            args: scalpel::instructions::AdminProposeArgs {
+                new_admin: *new_admin,
+            },
+        },
+        &[],
+    )
+}
+
+/// `admin_accept`, signed by the proposed admin.
+pub fn admin_accept(new_admin: &Pubkey) -> Instruction {
+    build(
+        scalpel::accounts::AdminAccept {
+            protocol: pda::protocol(),
+            new_admin: *new_admin,
+        },
+        scalpel::instruction::AdminAccept {},
+        &[],
+    )
+}
+
+/// `guardian_set`.
+pub fn guardian_set(admin: &Pubkey, guardian: &Pubkey) -> Instruction {
+    build(
+        scalpel::accounts::GuardianSet {
+            protocol: pda::protocol(),
+            admin: *admin,
+        },
+        scalpel::instruction::GuardianSet {
+            args: scalpel::instructions::GuardianSetArgs {
+                guardian: *guardian,
+            },
+        },
+        &[],
+    )
+}
+
+/// `params_queue_protocol`.
+pub fn params_queue_protocol(admin: &Pubkey, params: ProtocolParams) -> Instruction {
+    build(
+        scalpel::accounts::ParamsQueueProtocol {
+            protocol: pda::protocol(),
+            admin: *admin,
+        },
+        scalpel::instruction::ParamsQueueProtocol {
+            args: scalpel::instructions::ParamsQueueProtocolArgs { params },
+        },
+        &[],
+    )
+}
+
+/// `params_apply_protocol` (anyone).
+pub fn params_apply_protocol() -> Instruction {
+    build(
+        scalpel::accounts::ParamsApplyProtocol {
+            protocol: pda::protocol(),
+        },
+        scalpel::instruction::ParamsApplyProtocol {},
+        &[],
+    )
+}
+
+/// `params_queue_market` for the market of `mint`, reading `oracle` after the change.
+pub fn params_queue_market(
+    admin: &Pubkey,
+    mint: &Pubkey,
+    oracle: &Pubkey,
+    oracle_kind: u8,
+    feed_id: [u8; 32],
+    params: MarketParams,
+) -> Instruction {
+    build(
+        scalpel::accounts::ParamsQueueMarket {
+            protocol: pda::protocol(),
+            admin: *admin,
+            market: pda::market(mint),
+            oracle: *oracle,
+        },
+        scalpel::instruction::ParamsQueueMarket {
+            args: scalpel::instructions::ParamsQueueMarketArgs {
+                params,
+                oracle_kind,
+                feed_id,
+            },
+        },
+        &[],
+    )
+}
+
+/// `params_apply_market` (anyone); `oracle` is the queued oracle.
+pub fn params_apply_market(mint: &Pubkey, oracle: &Pubkey) -> Instruction {
+    build(
+        scalpel::accounts::ParamsApplyMarket {
+            protocol: pda::protocol(),
+            market: pda::market(mint),
+            oracle: *oracle,
+        },
+        scalpel::instruction::ParamsApplyMarket {},
+        &[],
+    )
+}
+
+/// `params_cancel` of the market of `mint`, or of the protocol when `None`.
+pub fn params_cancel(authority: &Pubkey, mint: Option<&Pubkey>) -> Instruction {
+    build(
+        scalpel::accounts::ParamsCancel {
+            protocol: pda::protocol(),
+            authority: *authority,
+            market: mint.map(pda::market),
+        },
+        scalpel::instruction::ParamsCancel {},
+        &[],
+    )
+}
+
+/// `guardian_tighten`; `mint` names the market for market actions.
+pub fn guardian_tighten(
+    authority: &Pubkey,
+    mint: Option<&Pubkey>,
+    action: scalpel::params::GuardianAction,
+) -> Instruction {
+    build(
+        scalpel::accounts::GuardianTighten {
+            protocol: pda::protocol(),
+            authority: *authority,
+            market: mint.map(pda::market),
+        },
+        scalpel::instruction::GuardianTighten {
+            args: scalpel::instructions::GuardianTightenArgs { action },
+        },
+        &[],
+    )
+}
+
+/// `admin_set_flags` for the market of `mint`, or the protocol when `None`.
+pub fn admin_set_flags(admin: &Pubkey, mint: Option<&Pubkey>, flags: u8) -> Instruction {
+    build(
+        scalpel::accounts::AdminSetFlags {
+            protocol: pda::protocol(),
+            admin: *admin,
+            market: mint.map(pda::market),
+        },
+        scalpel::instruction::AdminSetFlags {
+            args: scalpel::instructions::AdminSetFlagsArgs { flags },
+        },
+        &[],
+    )
+}
+
+/// `treasury_withdraw` from the market of `mint` to `destination`.
+pub fn treasury_withdraw(
+    admin: &Pubkey,
+    mint: &Pubkey,
+    destination: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    let market = pda::market(mint);
+    build(
+        scalpel::accounts::TreasuryWithdraw {
+            protocol: pda::protocol(),
+            admin: *admin,
+            market,
+            treasury_vault: pda::treasury_vault(&market),
+            destination: *destination,
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::TreasuryWithdraw {
+            args: scalpel::instructions::TreasuryWithdrawArgs { amount },
+        },
+        &[],
+    )
+}

@@ -64,6 +64,11 @@ pub mod bounds {
     pub const MAX_TIMELOCK_SECS: u32 = 30 * 86_400;
     /// Maintenance-weight shift duration: at most 90 days.
     pub const MAX_WEIGHT_SHIFT_SECS: u32 = 90 * 86_400;
+    /// Longest guardian pause of a market's liquidations: 4 h.
+    pub const MAX_LIQUIDATION_PAUSE_SECS: u32 = 4 * 3_600;
+    /// A new liquidation pause needs 24 h since the last one ended, so liquidations can never be
+    /// held off indefinitely.
+    pub const LIQUIDATION_PAUSE_COOLDOWN_SECS: i64 = 86_400;
     /// Token decimals a market may have (keeps `10^(expo - decimals)` representable).
     pub const MAX_DECIMALS: u8 = 12;
     /// Pyth exponent range accepted by the adapters.

@@ -122,6 +122,20 @@ pub enum ScalpelError {
     HealthNotImproved,
     #[msg("Account still holds deposits worth the dust threshold or more")]
     BadDebtNotEligible,
+    #[msg("The queued change's timelock has not expired")]
+    TimelockNotExpired,
+    #[msg("No parameter change is queued")]
+    NoPendingChange,
+    #[msg("Signer is not the proposed admin")]
+    NotPendingAdmin,
+    #[msg("The guardian may only tighten")]
+    GuardianCannotLoosen,
+    #[msg("Liquidations of this market are paused by the guardian")]
+    LiquidationsPaused,
+    #[msg("Liquidation pause too long or too soon after the last one")]
+    LiquidationPauseTooLong,
+    #[msg("Guardian action does not apply to the accounts given")]
+    InvalidGuardianAction,
 }
 
 impl ScalpelError {
@@ -185,6 +199,13 @@ impl ScalpelError {
         ScalpelError::SelfLiquidation,
         ScalpelError::HealthNotImproved,
         ScalpelError::BadDebtNotEligible,
+        ScalpelError::TimelockNotExpired,
+        ScalpelError::NoPendingChange,
+        ScalpelError::NotPendingAdmin,
+        ScalpelError::GuardianCannotLoosen,
+        ScalpelError::LiquidationsPaused,
+        ScalpelError::LiquidationPauseTooLong,
+        ScalpelError::InvalidGuardianAction,
     ];
 
     /// The variant with this custom error code, if it is one of ours.
@@ -224,7 +245,7 @@ mod tests {
         // Display of an out-of-range code, so compare counts through the last name instead.
         assert_eq!(
             ScalpelError::ALL.last().map(|e| e.name()),
-            Some("BadDebtNotEligible".to_string())
+            Some("InvalidGuardianAction".to_string())
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Typed events, one per state change, so indexers and bots need not diff accounts.
 
+use crate::params::{GuardianAction, MarketParams, ProtocolParams};
 use anchor_lang::prelude::*;
 
 /// The protocol was created.
@@ -149,6 +150,135 @@ pub struct InsuranceFunded {
     pub market: Pubkey,
     /// Funder wallet.
     pub funder: Pubkey,
+    /// Native amount.
+    pub amount: u64,
+}
+
+/// The admin proposed a successor.
+#[event]
+pub struct AdminProposed {
+    /// Current admin.
+    pub admin: Pubkey,
+    /// Proposed admin (must sign `admin_accept`).
+    pub proposed: Pubkey,
+}
+
+/// The proposed admin accepted.
+#[event]
+pub struct AdminChanged {
+    /// Previous admin.
+    pub old: Pubkey,
+    /// New admin.
+    pub new: Pubkey,
+}
+
+/// The admin set a new guardian.
+#[event]
+pub struct GuardianChanged {
+    /// Previous guardian.
+    pub old: Pubkey,
+    /// New guardian.
+    pub new: Pubkey,
+}
+
+/// A protocol-parameter change was queued.
+#[event]
+pub struct ProtocolParamsQueued {
+    /// Parameters in force.
+    pub old: ProtocolParams,
+    /// Parameters queued.
+    pub new: ProtocolParams,
+    /// Earliest apply time.
+    pub eta: i64,
+}
+
+/// A queued protocol-parameter change was applied.
+#[event]
+pub struct ProtocolParamsApplied {
+    /// Previous parameters.
+    pub old: ProtocolParams,
+    /// Parameters now in force.
+    pub new: ProtocolParams,
+}
+
+/// A market-parameter change was queued.
+#[event]
+pub struct MarketParamsQueued {
+    /// Market.
+    pub market: Pubkey,
+    /// Parameters in force.
+    pub old: MarketParams,
+    /// Parameters queued.
+    pub new: MarketParams,
+    /// Oracle in force.
+    pub old_oracle: Pubkey,
+    /// Oracle queued.
+    pub new_oracle: Pubkey,
+    /// Earliest apply time.
+    pub eta: i64,
+}
+
+/// A queued market-parameter change was applied.
+#[event]
+pub struct MarketParamsApplied {
+    /// Market.
+    pub market: Pubkey,
+    /// Previous parameters.
+    pub old: MarketParams,
+    /// Parameters now stored.
+    pub new: MarketParams,
+    /// Previous oracle.
+    pub old_oracle: Pubkey,
+    /// Oracle now read.
+    pub new_oracle: Pubkey,
+    /// End of the maintenance-weight shift this started (0: none, applied at once).
+    pub shift_end: i64,
+}
+
+/// A queued change was cancelled.
+#[event]
+pub struct ParamsCancelled {
+    /// The market, or `None` for the protocol.
+    pub market: Option<Pubkey>,
+    /// Who cancelled (admin or guardian).
+    pub by: Pubkey,
+    /// The eta the change had.
+    pub eta: i64,
+}
+
+/// The guardian (or admin) tightened something at once.
+#[event]
+pub struct GuardianTightened {
+    /// The market, or `None` for protocol-wide actions.
+    pub market: Option<Pubkey>,
+    /// Signer.
+    pub by: Pubkey,
+    /// The action.
+    pub action: GuardianAction,
+    /// Flags before (protocol or market).
+    pub old_flags: u8,
+    /// Flags after.
+    pub new_flags: u8,
+}
+
+/// The admin set pause flags directly (e.g. to lift a guardian pause).
+#[event]
+pub struct FlagsSet {
+    /// The market, or `None` for the protocol.
+    pub market: Option<Pubkey>,
+    /// Flags before.
+    pub old: u8,
+    /// Flags after.
+    pub new: u8,
+}
+
+/// The admin withdrew from a market's treasury vault.
+#[event]
+pub struct TreasuryWithdrawn {
+    /// Market.
+    pub market: Pubkey,
+    /// Destination token account.
+    pub destination: Pubkey,
     /// Native amount.
     pub amount: u64,
 }

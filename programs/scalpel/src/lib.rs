@@ -102,4 +102,71 @@ pub mod scalpel {
     ) -> Result<HealthView> {
         instructions::health_view::handler(ctx)
     }
+
+    /// Proposes a new admin (admin).
+    pub fn admin_propose(ctx: Context<AdminPropose>, args: AdminProposeArgs) -> Result<()> {
+        instructions::admin_propose::handler(ctx, args)
+    }
+
+    /// Accepts the admin role (the proposed key).
+    pub fn admin_accept(ctx: Context<AdminAccept>) -> Result<()> {
+        instructions::admin_accept::handler(ctx)
+    }
+
+    /// Sets the guardian (admin).
+    pub fn guardian_set(ctx: Context<GuardianSet>, args: GuardianSetArgs) -> Result<()> {
+        instructions::guardian_set::handler(ctx, args)
+    }
+
+    /// Queues protocol parameters behind the timelock (admin).
+    pub fn params_queue_protocol(
+        ctx: Context<ParamsQueueProtocol>,
+        args: ParamsQueueProtocolArgs,
+    ) -> Result<()> {
+        instructions::params_queue_protocol::handler(ctx, args)
+    }
+
+    /// Applies queued protocol parameters after the timelock (anyone).
+    pub fn params_apply_protocol(ctx: Context<ParamsApplyProtocol>) -> Result<()> {
+        instructions::params_apply_protocol::handler(ctx)
+    }
+
+    /// Queues market parameters, oracle and feed behind the timelock (admin).
+    pub fn params_queue_market(
+        ctx: Context<ParamsQueueMarket>,
+        args: ParamsQueueMarketArgs,
+    ) -> Result<()> {
+        instructions::params_queue_market::handler(ctx, args)
+    }
+
+    /// Applies queued market parameters after the timelock (anyone).
+    pub fn params_apply_market(ctx: Context<ParamsApplyMarket>) -> Result<()> {
+        instructions::params_apply_market::handler(ctx)
+    }
+
+    /// Cancels a queued change (admin or guardian).
+    pub fn params_cancel(ctx: Context<ParamsCancel>) -> Result<()> {
+        instructions::params_cancel::handler(ctx)
+    }
+
+    /// Tightens at once, never loosens (guardian or admin).
+    pub fn guardian_tighten(
+        ctx: Context<GuardianTighten>,
+        args: GuardianTightenArgs,
+    ) -> Result<()> {
+        instructions::guardian_tighten::handler(ctx, args)
+    }
+
+    /// Sets pause flags directly (admin).
+    pub fn admin_set_flags(ctx: Context<AdminSetFlags>, args: AdminSetFlagsArgs) -> Result<()> {
+        instructions::admin_set_flags::handler(ctx, args)
+    }
+
+    /// Withdraws from a market's treasury vault (admin).
+    pub fn treasury_withdraw(
+        ctx: Context<TreasuryWithdraw>,
+        args: TreasuryWithdrawArgs,
+    ) -> Result<()> {
+        instructions::treasury_withdraw::handler(ctx, args)
+    }
 }

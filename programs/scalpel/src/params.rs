@@ -128,6 +128,44 @@ impl Default for MarketParams {
     }
 }
 
+/// What the guardian may do at once; each only tightens.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardianAction {
+    /// Set protocol-wide pause bits (`PAUSE_*`); bits can only be added.
+    PauseProtocol {
+        /// Bits to add.
+        flags: u8,
+    },
+    /// Set a market's pause / reduce-only bits (`MARKET_*`); bits can only be added.
+    PauseMarket {
+        /// Bits to add.
+        flags: u8,
+    },
+    /// Lower a market's caps (each must not exceed the current cap).
+    LowerCaps {
+        /// New deposit cap.
+        deposit_cap: u64,
+        /// New borrow cap.
+        borrow_cap: u64,
+    },
+    /// Lower a market's init asset weight.
+    LowerInitAssetWeight {
+        /// New weight, bps.
+        bps: u32,
+    },
+    /// Raise a market's init liability weight.
+    RaiseInitLiabWeight {
+        /// New weight, bps.
+        bps: u32,
+    },
+    /// Pause a market's liquidations for at most `MAX_LIQUIDATION_PAUSE_SECS`; they resume by
+    /// themselves, and a new pause needs a cooldown after the last one.
+    PauseLiquidations {
+        /// Duration.
+        secs: u32,
+    },
+}
+
 /// Largest liability weight accepted (5.0).
 pub const MAX_LIAB_WEIGHT_BPS: u32 = 50_000;
 

@@ -1,3 +1,4 @@
+mod governance;
 mod legacy_oracle;
 mod liquidation;
 mod rejections;

@@ -90,6 +90,9 @@ pub fn handler<'info>(
     let (asset_index, liab_index, penalty, penalty_bps) = {
         let mut a = ctx.accounts.asset_market.load_mut()?;
         let mut l = ctx.accounts.liab_market.load_mut()?;
+        if now < a.liquidation_paused_until || now < l.liquidation_paused_until {
+            return err!(ScalpelError::LiquidationsPaused);
+        }
         a.accrue_to(now)?;
         l.accrue_to(now)?;
         (

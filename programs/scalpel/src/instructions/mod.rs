@@ -2,16 +2,27 @@
 
 pub mod account_close;
 pub mod account_create;
+pub mod admin_accept;
+pub mod admin_propose;
+pub mod admin_set_flags;
 pub mod bad_debt_resolve;
 pub mod borrow;
 pub mod deposit;
+pub mod guardian_set;
+pub mod guardian_tighten;
 pub mod health_view;
 pub mod insurance_fund;
 pub mod liquidate;
 pub mod market_accrue;
 pub mod market_add;
+pub mod params_apply_market;
+pub mod params_apply_protocol;
+pub mod params_cancel;
+pub mod params_queue_market;
+pub mod params_queue_protocol;
 pub mod protocol_init;
 pub mod repay;
+pub mod treasury_withdraw;
 pub mod withdraw;
 
 #[allow(ambiguous_glob_reexports)]
@@ -19,11 +30,21 @@ pub use account_close::*;
 #[allow(ambiguous_glob_reexports)]
 pub use account_create::*;
 #[allow(ambiguous_glob_reexports)]
+pub use admin_accept::*;
+#[allow(ambiguous_glob_reexports)]
+pub use admin_propose::*;
+#[allow(ambiguous_glob_reexports)]
+pub use admin_set_flags::*;
+#[allow(ambiguous_glob_reexports)]
 pub use bad_debt_resolve::*;
 #[allow(ambiguous_glob_reexports)]
 pub use borrow::*;
 #[allow(ambiguous_glob_reexports)]
 pub use deposit::*;
+#[allow(ambiguous_glob_reexports)]
+pub use guardian_set::*;
+#[allow(ambiguous_glob_reexports)]
+pub use guardian_tighten::*;
 #[allow(ambiguous_glob_reexports)]
 pub use health_view::*;
 #[allow(ambiguous_glob_reexports)]
@@ -35,9 +56,21 @@ pub use market_accrue::*;
 #[allow(ambiguous_glob_reexports)]
 pub use market_add::*;
 #[allow(ambiguous_glob_reexports)]
+pub use params_apply_market::*;
+#[allow(ambiguous_glob_reexports)]
+pub use params_apply_protocol::*;
+#[allow(ambiguous_glob_reexports)]
+pub use params_cancel::*;
+#[allow(ambiguous_glob_reexports)]
+pub use params_queue_market::*;
+#[allow(ambiguous_glob_reexports)]
+pub use params_queue_protocol::*;
+#[allow(ambiguous_glob_reexports)]
 pub use protocol_init::*;
 #[allow(ambiguous_glob_reexports)]
 pub use repay::*;
+#[allow(ambiguous_glob_reexports)]
+pub use treasury_withdraw::*;
 #[allow(ambiguous_glob_reexports)]
 pub use withdraw::*;
 

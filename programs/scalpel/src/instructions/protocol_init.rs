@@ -2,7 +2,6 @@
 
 use crate::constants::{ACCOUNT_VERSION, PROTOCOL_SEED};
 use crate::events::ProtocolInitialized;
-use crate::math::WrappedI80F48;
 use crate::params::ProtocolParams;
 use crate::state::Protocol;
 use anchor_lang::prelude::*;
@@ -45,15 +44,7 @@ pub fn handler(ctx: Context<ProtocolInit>, args: ProtocolInitArgs) -> Result<()>
     p.admin = ctx.accounts.admin.key();
     p.pending_admin = Pubkey::default();
     p.guardian = args.guardian;
-    p.dust_threshold = WrappedI80F48::from_num(params.dust_threshold()?);
-    p.timelock_secs = params.timelock_secs;
-    p.weight_shift_secs = params.weight_shift_secs;
-    p.conf_multiplier_bps = params.conf_multiplier_bps;
-    p.liquidation_buffer_bps = params.liquidation_buffer_bps;
-    p.split_liquidator_bps = params.split_bps[0];
-    p.split_insurance_bps = params.split_bps[1];
-    p.split_treasury_bps = params.split_bps[2];
-    p.max_conf_bias_bps = params.max_conf_bias_bps;
+    p.set_params(&params)?;
     p.market_count = 0;
     p.version = ACCOUNT_VERSION;
     p.bump = ctx.bumps.protocol;

@@ -7,6 +7,7 @@ use crate::math::{
     MathResult, SafeMath, WrappedI80F48, I80F48,
 };
 use crate::oracle::{OracleConfig, OracleKind};
+use crate::params::MarketParams;
 use anchor_lang::prelude::*;
 
 /// Market flag: deposits paused.
@@ -94,9 +95,130 @@ pub struct Market {
     pub treasury_bump: u8,
     /// Explicit padding.
     pub _pad: [u8; 2],
-    /// Room for pending parameter changes and weight shifts.
-    pub reserved: [u8; 512],
+    /// A queued parameter change, applied by anyone after its `eta`.
+    pub pending: PendingMarketChange,
+    /// A maintenance-weight tightening in progress.
+    pub shift: WeightShift,
+    /// Liquidations of this market (as either side) are paused until this time (guardian).
+    pub liquidation_paused_until: i64,
+    /// Room for future fields.
+    pub reserved: [u8; 312],
 }
+
+/// A queued change of a market's parameters, oracle and feed.
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct PendingMarketChange {
+    /// Unix time from which `params_apply_market` may apply it.
+    pub eta: i64,
+    /// Deposit cap.
+    pub deposit_cap: u64,
+    /// Borrow cap.
+    pub borrow_cap: u64,
+    /// Weights, bps: asset init, asset maint, liab init, liab maint.
+    pub weights_bps: [u32; 4],
+    /// Oracle age for borrow and withdraw.
+    pub max_age_secs: u32,
+    /// Oracle age for liquidation.
+    pub max_age_liquidation_secs: u32,
+    /// Rates, bps: base, slope1, slope2.
+    pub rates_bps: [u32; 3],
+    /// Penalty, bps.
+    pub liquidation_penalty_bps: u16,
+    /// Confidence limit, bps.
+    pub max_conf_bps: u16,
+    /// Kink, bps.
+    pub optimal_utilization_bps: u16,
+    /// 1 when a change is queued.
+    pub active: u8,
+    /// Oracle kind after the change.
+    pub oracle_kind: u8,
+    /// Oracle account after the change.
+    pub oracle: Pubkey,
+    /// Pull feed id after the change.
+    pub feed_id: [u8; 32],
+    /// Explicit padding.
+    pub _pad: [u8; 4],
+}
+
+const _: () = assert!(core::mem::size_of::<PendingMarketChange>() == 136);
+
+impl PendingMarketChange {
+    /// The queued risk parameters.
+    pub fn params(&self) -> MarketParams {
+        MarketParams {
+            asset_weight_init_bps: self.weights_bps[0],
+            asset_weight_maint_bps: self.weights_bps[1],
+            liab_weight_init_bps: self.weights_bps[2],
+            liab_weight_maint_bps: self.weights_bps[3],
+            liquidation_penalty_bps: self.liquidation_penalty_bps,
+            max_conf_bps: self.max_conf_bps,
+            max_age_secs: self.max_age_secs,
+            max_age_liquidation_secs: self.max_age_liquidation_secs,
+            deposit_cap: self.deposit_cap,
+            borrow_cap: self.borrow_cap,
+            optimal_utilization_bps: self.optimal_utilization_bps,
+            base_rate_bps: self.rates_bps[0],
+            slope1_bps: self.rates_bps[1],
+            slope2_bps: self.rates_bps[2],
+        }
+    }
+
+    /// Queues `p` with an oracle for `eta`.
+    pub fn set(
+        &mut self,
+        p: &MarketParams,
+        oracle_kind: u8,
+        oracle: Pubkey,
+        feed_id: [u8; 32],
+        eta: i64,
+    ) {
+        *self = PendingMarketChange {
+            eta,
+            deposit_cap: p.deposit_cap,
+            borrow_cap: p.borrow_cap,
+            weights_bps: [
+                p.asset_weight_init_bps,
+                p.asset_weight_maint_bps,
+                p.liab_weight_init_bps,
+                p.liab_weight_maint_bps,
+            ],
+            max_age_secs: p.max_age_secs,
+            max_age_liquidation_secs: p.max_age_liquidation_secs,
+            rates_bps: [p.base_rate_bps, p.slope1_bps, p.slope2_bps],
+            liquidation_penalty_bps: p.liquidation_penalty_bps,
+            max_conf_bps: p.max_conf_bps,
+            optimal_utilization_bps: p.optimal_utilization_bps,
+            active: 1,
+            oracle_kind,
+            oracle,
+            feed_id,
+            _pad: [0; 4],
+        };
+    }
+}
+
+/// A linear move of the maintenance weights from `from_*` to the stored weights between
+/// `start_ts` and `end_ts`, so a tightening never liquidates accounts en masse at one instant
+/// (Mango v4's maint weight shift).
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct WeightShift {
+    /// Start of the shift.
+    pub start_ts: i64,
+    /// End of the shift; from then on the stored weights apply.
+    pub end_ts: i64,
+    /// Maint asset weight at the start.
+    pub from_asset_maint: WrappedI80F48,
+    /// Maint liability weight at the start.
+    pub from_liab_maint: WrappedI80F48,
+    /// 1 while a shift is configured.
+    pub active: u8,
+    /// Explicit padding.
+    pub _pad: [u8; 7],
+}
+
+const _: () = assert!(core::mem::size_of::<WeightShift>() == 56);
 
 const _: () = assert!(core::mem::size_of::<Market>() == 952);
 const _: () = assert!(core::mem::align_of::<Market>() == 8);
@@ -129,14 +251,59 @@ impl Market {
         })
     }
 
-    /// Weights in force at `now`.
-    pub fn weights(&self, _now: i64) -> Weights {
+    /// Weights in force at `now`: during a shift the maintenance weights move linearly from the
+    /// old values to the stored ones.
+    pub fn weights(&self, now: i64) -> Weights {
+        let target_a = self.asset_weight_maint.get();
+        let target_l = self.liab_weight_maint.get();
+        let (asset_maint, liab_maint) = if self.shift.active != 0 && now < self.shift.end_ts {
+            let span = self.shift.end_ts.saturating_sub(self.shift.start_ts).max(1);
+            let done = now.saturating_sub(self.shift.start_ts).clamp(0, span);
+            let t = I80F48::from_num(done)
+                .checked_div(I80F48::from_num(span))
+                .unwrap_or(I80F48::ONE);
+            let lerp = |from: I80F48, to: I80F48| {
+                from.checked_add(to.saturating_sub(from).saturating_mul(t))
+                    .unwrap_or(to)
+            };
+            (
+                lerp(self.shift.from_asset_maint.get(), target_a),
+                lerp(self.shift.from_liab_maint.get(), target_l),
+            )
+        } else {
+            (target_a, target_l)
+        };
         Weights {
             asset_init: self.asset_weight_init.get(),
-            asset_maint: self.asset_weight_maint.get(),
+            asset_maint,
             liab_init: self.liab_weight_init.get(),
-            liab_maint: self.liab_weight_maint.get(),
+            liab_maint,
         }
+    }
+
+    /// The risk parameters in force (stored weights, not the interpolated ones).
+    pub fn params(&self) -> MathResult<MarketParams> {
+        let bps = |w: WrappedI80F48| -> MathResult<u32> {
+            let v = w.get().safe_mul(crate::math::fx(BPS))?.round();
+            v.checked_to_num::<u32>().ok_or(crate::math::math_err())
+        };
+        Ok(MarketParams {
+            asset_weight_init_bps: bps(self.asset_weight_init)?,
+            asset_weight_maint_bps: bps(self.asset_weight_maint)?,
+            liab_weight_init_bps: bps(self.liab_weight_init)?,
+            liab_weight_maint_bps: bps(self.liab_weight_maint)?,
+            liquidation_penalty_bps: self.liquidation_penalty_bps,
+            max_conf_bps: self.max_conf_bps,
+            max_age_secs: self.max_age_secs,
+            max_age_liquidation_secs: self.max_age_liquidation_secs,
+            deposit_cap: self.deposit_cap,
+            borrow_cap: self.borrow_cap,
+            optimal_utilization_bps: u16::try_from(bps(self.optimal_utilization)?)
+                .map_err(|_| crate::math::math_err())?,
+            base_rate_bps: bps(self.base_rate)?,
+            slope1_bps: bps(self.slope1)?,
+            slope2_bps: bps(self.slope2)?,
+        })
     }
 
     /// The interest curve.

@@ -2,6 +2,7 @@
 
 use crate::math::liquidation::LiquidationParams;
 use crate::math::{bps, fx, HealthParams, MathResult, SafeMath, WrappedI80F48, I80F48};
+use crate::params::ProtocolParams;
 use anchor_lang::prelude::*;
 
 /// Protocol-wide pause: deposits.
@@ -49,12 +50,73 @@ pub struct Protocol {
     pub pause_flags: u8,
     /// Explicit padding.
     pub _pad: [u8; 5],
+    /// A queued protocol-parameter change, applied by anyone after its `eta`.
+    pub pending: PendingProtocolChange,
     /// Room for future fields.
-    pub reserved: [u8; 256],
+    pub reserved: [u8; 216],
 }
 
 const _: () = assert!(core::mem::size_of::<Protocol>() == 400);
-const _: () = assert!(core::mem::align_of::<Protocol>() == 4);
+const _: () = assert!(core::mem::align_of::<Protocol>() == 8);
+
+/// A queued change of the protocol parameters (the fields of `ProtocolParams`).
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct PendingProtocolChange {
+    /// Unix time from which `params_apply_protocol` may apply it.
+    pub eta: i64,
+    /// Dust threshold, micro-USD.
+    pub dust_threshold_micro_usd: u64,
+    /// Confidence multiplier, bps of 1.
+    pub conf_multiplier_bps: u32,
+    /// Timelock.
+    pub timelock_secs: u32,
+    /// Maintenance-weight shift duration.
+    pub weight_shift_secs: u32,
+    /// Liquidation buffer, bps.
+    pub liquidation_buffer_bps: u16,
+    /// Penalty split, bps.
+    pub split_bps: [u16; 3],
+    /// Largest init-price bias, bps.
+    pub max_conf_bias_bps: u16,
+    /// 1 when a change is queued.
+    pub active: u8,
+    /// Explicit padding.
+    pub _pad: [u8; 1],
+}
+
+const _: () = assert!(core::mem::size_of::<PendingProtocolChange>() == 40);
+
+impl PendingProtocolChange {
+    /// The queued parameters.
+    pub fn params(&self) -> ProtocolParams {
+        ProtocolParams {
+            liquidation_buffer_bps: self.liquidation_buffer_bps,
+            split_bps: self.split_bps,
+            conf_multiplier_bps: self.conf_multiplier_bps,
+            max_conf_bias_bps: self.max_conf_bias_bps,
+            dust_threshold_micro_usd: self.dust_threshold_micro_usd,
+            timelock_secs: self.timelock_secs,
+            weight_shift_secs: self.weight_shift_secs,
+        }
+    }
+
+    /// Queues `p` for `eta`.
+    pub fn set(&mut self, p: &ProtocolParams, eta: i64) {
+        *self = PendingProtocolChange {
+            eta,
+            dust_threshold_micro_usd: p.dust_threshold_micro_usd,
+            conf_multiplier_bps: p.conf_multiplier_bps,
+            timelock_secs: p.timelock_secs,
+            weight_shift_secs: p.weight_shift_secs,
+            liquidation_buffer_bps: p.liquidation_buffer_bps,
+            split_bps: p.split_bps,
+            max_conf_bias_bps: p.max_conf_bias_bps,
+            active: 1,
+            _pad: [0; 1],
+        };
+    }
+}
 
 impl Protocol {
     /// Account size including the 8-byte discriminator.
@@ -83,5 +145,37 @@ impl Protocol {
     /// Dust threshold in USD.
     pub fn dust_threshold(&self) -> I80F48 {
         self.dust_threshold.get()
+    }
+
+    /// The parameters in force, as instruction arguments.
+    pub fn params(&self) -> MathResult<ProtocolParams> {
+        let micro = self.dust_threshold.get().safe_mul(fx(1_000_000))?;
+        Ok(ProtocolParams {
+            liquidation_buffer_bps: self.liquidation_buffer_bps,
+            split_bps: [
+                self.split_liquidator_bps,
+                self.split_insurance_bps,
+                self.split_treasury_bps,
+            ],
+            conf_multiplier_bps: self.conf_multiplier_bps,
+            max_conf_bias_bps: self.max_conf_bias_bps,
+            dust_threshold_micro_usd: crate::math::floor_u64(micro.round())?,
+            timelock_secs: self.timelock_secs,
+            weight_shift_secs: self.weight_shift_secs,
+        })
+    }
+
+    /// Writes validated parameters (shared by `protocol_init` and `params_apply_protocol`).
+    pub fn set_params(&mut self, p: &ProtocolParams) -> MathResult<()> {
+        self.dust_threshold = WrappedI80F48::from_num(p.dust_threshold()?);
+        self.timelock_secs = p.timelock_secs;
+        self.weight_shift_secs = p.weight_shift_secs;
+        self.conf_multiplier_bps = p.conf_multiplier_bps;
+        self.liquidation_buffer_bps = p.liquidation_buffer_bps;
+        self.split_liquidator_bps = p.split_bps[0];
+        self.split_insurance_bps = p.split_bps[1];
+        self.split_treasury_bps = p.split_bps[2];
+        self.max_conf_bias_bps = p.max_conf_bias_bps;
+        Ok(())
     }
 }
