@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use solana_sdk::{
     account::Account,
     clock::Clock,
+    hash::Hash,
     instruction::{Instruction, InstructionError},
     pubkey::Pubkey,
     signature::Keypair,
-    transaction::TransactionError,
+    transaction::{Transaction, TransactionError},
 };
 
 /// A landed (or simulated) transaction.
@@ -68,6 +69,11 @@ pub trait Chain: Send + Sync {
     ) -> anyhow::Result<Result<TxOutcome, TxFailure>>;
     /// The cluster clock.
     async fn clock(&self) -> anyhow::Result<Clock>;
+    /// A recent blockhash to sign with.
+    async fn latest_blockhash(&self) -> anyhow::Result<Hash>;
+    /// Sends a transaction signed elsewhere (e.g. an unsigned one from `admin apply
+    /// --print-only`, signed later by a multisig member).
+    async fn send_signed(&self, tx: Transaction) -> anyhow::Result<Result<TxOutcome, TxFailure>>;
 }
 
 /// Names a transaction error, preferring the name the program logged.

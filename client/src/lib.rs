@@ -1,6 +1,7 @@
 //! Scalpel client: PDAs, instruction builders, account decoding, the [`Chain`] trait with its
 //! in-process implementation, and off-chain health computed by the program's own math.
 
+pub mod admin;
 pub mod chain;
 pub mod decode;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod ix;
 pub mod local;
 pub mod pda;
 pub mod pyth;
+pub mod rpc;
 pub mod scenario;
 pub mod token;
 

@@ -10,6 +10,7 @@ use solana_sdk::{
     clock::Clock,
     compute_budget::ComputeBudgetInstruction,
     entrypoint::ProgramResult,
+    hash::Hash,
     instruction::Instruction,
     pubkey::Pubkey,
     signature::{Keypair, Signer},
@@ -189,6 +190,21 @@ impl Chain for LocalChain {
         signers: &[&Keypair],
     ) -> anyhow::Result<Result<TxOutcome, TxFailure>> {
         let tx = self.build(instructions, signers).await?;
+        self.send_signed(tx).await
+    }
+
+    async fn latest_blockhash(&self) -> anyhow::Result<Hash> {
+        Ok(self
+            .ctx
+            .lock()
+            .await
+            .banks_client
+            .get_latest_blockhash()
+            .await?)
+    }
+
+    async fn send_signed(&self, tx: Transaction) -> anyhow::Result<Result<TxOutcome, TxFailure>> {
+        self.remember(tx.message.account_keys.iter().copied());
         let res = self
             .ctx
             .lock()

@@ -1,3 +1,4 @@
+mod admin_config;
 mod governance;
 mod legacy_oracle;
 mod liquidation;

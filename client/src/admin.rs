@@ -1,0 +1,307 @@
+//! Config as code: a migration file describes the protocol and its markets; `plan` compares it
+//! with the chain and returns the instructions that make the chain match (create what is missing,
+//! queue what differs, nothing when they already match or the same change is already queued), and
+//! `unsigned_transactions` renders them for a multisig to sign instead.
+
+use crate::{decode, ix, pda, Chain};
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
+use scalpel::params::{MarketParams, ProtocolParams};
+use scalpel::state::{Market, Protocol};
+use serde::{Deserialize, Serialize};
+use solana_sdk::{
+    hash::Hash, instruction::Instruction, message::Message, pubkey::Pubkey,
+    transaction::Transaction,
+};
+use std::str::FromStr;
+
+/// A migration file (`migrations/*.toml`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Protocol roles and parameters.
+    pub protocol: ProtocolConfig,
+    /// Markets, in listing order.
+    #[serde(default)]
+    pub markets: Vec<MarketConfig>,
+}
+
+/// Protocol section.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolConfig {
+    /// Guardian key.
+    pub guardian: String,
+    /// Parameters (any left out take the program defaults).
+    #[serde(flatten)]
+    pub params: ProtocolParamsConfig,
+}
+
+/// Protocol parameters as written in a migration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolParamsConfig {
+    /// b, bps.
+    pub liquidation_buffer_bps: Option<u16>,
+    /// [liquidator, insurance, treasury], bps.
+    pub split_bps: Option<[u16; 3]>,
+    /// k, bps of 1.
+    pub conf_multiplier_bps: Option<u32>,
+    /// Bias cap, bps.
+    pub max_conf_bias_bps: Option<u16>,
+    /// Dust threshold, USD (decimal string).
+    pub dust_threshold_usd: Option<String>,
+    /// Timelock.
+    pub timelock_secs: Option<u32>,
+    /// Maint-weight shift duration.
+    pub weight_shift_secs: Option<u32>,
+}
+
+impl ProtocolParamsConfig {
+    /// The full parameter set.
+    pub fn params(&self) -> Result<ProtocolParams> {
+        let d = ProtocolParams::default();
+        Ok(ProtocolParams {
+            liquidation_buffer_bps: self
+                .liquidation_buffer_bps
+                .unwrap_or(d.liquidation_buffer_bps),
+            split_bps: self.split_bps.unwrap_or(d.split_bps),
+            conf_multiplier_bps: self.conf_multiplier_bps.unwrap_or(d.conf_multiplier_bps),
+            max_conf_bias_bps: self.max_conf_bias_bps.unwrap_or(d.max_conf_bias_bps),
+            dust_threshold_micro_usd: match &self.dust_threshold_usd {
+                Some(s) => crate::scenario::parse_amount(s, 6)?,
+                None => d.dust_threshold_micro_usd,
+            },
+            timelock_secs: self.timelock_secs.unwrap_or(d.timelock_secs),
+            weight_shift_secs: self.weight_shift_secs.unwrap_or(d.weight_shift_secs),
+        })
+    }
+}
+
+/// One market.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketConfig {
+    /// Display symbol.
+    pub symbol: String,
+    /// Token mint.
+    pub mint: String,
+    /// Oracle account.
+    pub oracle: String,
+    /// `"pull"` (PriceUpdateV2) or `"legacy"`.
+    pub oracle_kind: String,
+    /// Pull feed id, hex (with or without 0x); omit for legacy.
+    pub feed_id: Option<String>,
+    /// Risk parameters, bps as in `MarketParams` (omitted ones take the defaults).
+    #[serde(default)]
+    pub params: MarketParamsConfig,
+}
+
+/// Market parameters as written in a migration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MarketParamsConfig {
+    pub asset_weight_init_bps: Option<u32>,
+    pub asset_weight_maint_bps: Option<u32>,
+    pub liab_weight_init_bps: Option<u32>,
+    pub liab_weight_maint_bps: Option<u32>,
+    pub liquidation_penalty_bps: Option<u16>,
+    pub max_conf_bps: Option<u16>,
+    pub max_age_secs: Option<u32>,
+    pub max_age_liquidation_secs: Option<u32>,
+    pub deposit_cap: Option<u64>,
+    pub borrow_cap: Option<u64>,
+    pub optimal_utilization_bps: Option<u16>,
+    pub base_rate_bps: Option<u32>,
+    pub slope1_bps: Option<u32>,
+    pub slope2_bps: Option<u32>,
+}
+
+impl MarketParamsConfig {
+    /// The full parameter set.
+    pub fn params(&self) -> MarketParams {
+        let d = MarketParams::default();
+        MarketParams {
+            asset_weight_init_bps: self
+                .asset_weight_init_bps
+                .unwrap_or(d.asset_weight_init_bps),
+            asset_weight_maint_bps: self
+                .asset_weight_maint_bps
+                .unwrap_or(d.asset_weight_maint_bps),
+            liab_weight_init_bps: self.liab_weight_init_bps.unwrap_or(d.liab_weight_init_bps),
+            liab_weight_maint_bps: self
+                .liab_weight_maint_bps
+                .unwrap_or(d.liab_weight_maint_bps),
+            liquidation_penalty_bps: self
+                .liquidation_penalty_bps
+                .unwrap_or(d.liquidation_penalty_bps),
+            max_conf_bps: self.max_conf_bps.unwrap_or(d.max_conf_bps),
+            max_age_secs: self.max_age_secs.unwrap_or(d.max_age_secs),
+            max_age_liquidation_secs: self
+                .max_age_liquidation_secs
+                .unwrap_or(d.max_age_liquidation_secs),
+            deposit_cap: self.deposit_cap.unwrap_or(d.deposit_cap),
+            borrow_cap: self.borrow_cap.unwrap_or(d.borrow_cap),
+            optimal_utilization_bps: self
+                .optimal_utilization_bps
+                .unwrap_or(d.optimal_utilization_bps),
+            base_rate_bps: self.base_rate_bps.unwrap_or(d.base_rate_bps),
+            slope1_bps: self.slope1_bps.unwrap_or(d.slope1_bps),
+            slope2_bps: self.slope2_bps.unwrap_or(d.slope2_bps),
+        }
+    }
+}
+
+impl MarketConfig {
+    fn resolved(&self) -> Result<(Pubkey, Pubkey, u8, [u8; 32])> {
+        let mint = Pubkey::from_str(&self.mint)
+            .with_context(|| format!("{}: mint is not a public key", self.symbol))?;
+        let oracle = Pubkey::from_str(&self.oracle)
+            .with_context(|| format!("{}: oracle is not a public key", self.symbol))?;
+        let (kind, feed) = match self.oracle_kind.as_str() {
+            "pull" => {
+                let hex = self
+                    .feed_id
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("{}: a pull oracle needs feed_id", self.symbol))?;
+                let bytes = hex::decode(hex.trim_start_matches("0x"))
+                    .with_context(|| format!("{}: feed_id is not hex", self.symbol))?;
+                let feed: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| anyhow!("{}: feed_id must be 32 bytes", self.symbol))?;
+                (1u8, feed)
+            }
+            "legacy" => (0u8, [0; 32]),
+            other => bail!(
+                "{}: oracle_kind must be \"pull\" or \"legacy\", not {other:?}",
+                self.symbol
+            ),
+        };
+        Ok((mint, oracle, kind, feed))
+    }
+}
+
+impl AdminConfig {
+    /// Reads a TOML migration.
+    pub fn load(path: &std::path::Path) -> Result<AdminConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read migration {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid migration", path.display()))
+    }
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug)]
+pub struct Action {
+    /// What it does, for humans.
+    pub description: String,
+    /// The instruction (signed by the admin; the admin also pays).
+    pub instruction: Instruction,
+}
+
+/// The instructions that bring the chain to `config`, for `admin` as the governance key.
+pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Result<Vec<Action>> {
+    let mut actions = Vec::new();
+    let guardian = Pubkey::from_str(&config.protocol.guardian)
+        .context("protocol.guardian is not a public key")?;
+    let want = config.protocol.params.params()?;
+    want.validate()
+        .map_err(|e| anyhow!("protocol parameters out of bounds: {}", e.name()))?;
+    match chain.account(&pda::protocol()).await? {
+        None => actions.push(Action {
+            description: "create the protocol".into(),
+            instruction: ix::protocol_init(admin, &guardian, want),
+        }),
+        Some(a) => {
+            let p: Protocol = decode::protocol(&a.data)?;
+            if p.admin != *admin {
+                bail!(
+                    "the protocol's admin is {}, not {admin}: sign with the admin key",
+                    p.admin
+                );
+            }
+            if p.guardian != guardian {
+                actions.push(Action {
+                    description: format!("set guardian {guardian}"),
+                    instruction: ix::guardian_set(admin, &guardian),
+                });
+            }
+            let current = p.params().map_err(|e| anyhow!("{e}"))?;
+            let queued = (p.pending.active != 0).then(|| p.pending.params());
+            if current != want && queued != Some(want) {
+                actions.push(Action {
+                    description: format!(
+                        "queue protocol parameters (timelock {} s)",
+                        p.timelock_secs
+                    ),
+                    instruction: ix::params_queue_protocol(admin, want),
+                });
+            }
+        }
+    }
+    for m in &config.markets {
+        let (mint, oracle, kind, feed) = m.resolved()?;
+        let params = m.params.params();
+        params
+            .validate()
+            .map_err(|e| anyhow!("{}: parameters out of bounds: {}", m.symbol, e.name()))?;
+        match chain.account(&pda::market(&mint)).await? {
+            None => actions.push(Action {
+                description: format!("list {} ({mint})", m.symbol),
+                instruction: ix::market_add(admin, admin, &mint, &oracle, kind, feed, params),
+            }),
+            Some(a) => {
+                let market: Market = decode::market(&a.data)?;
+                let current = market.params().map_err(|e| anyhow!("{e}"))?;
+                let same_now = current == params
+                    && market.oracle == oracle
+                    && market.oracle_kind == kind
+                    && market.feed_id == feed;
+                let pend = &market.pending;
+                let same_queued = pend.active != 0
+                    && pend.params() == params
+                    && pend.oracle == oracle
+                    && pend.oracle_kind == kind
+                    && pend.feed_id == feed;
+                if !same_now && !same_queued {
+                    actions.push(Action {
+                        description: format!("queue {} parameters", m.symbol),
+                        instruction: ix::params_queue_market(
+                            admin, &mint, &oracle, kind, feed, params,
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(actions)
+}
+
+/// Each action as an unsigned legacy transaction (base64 of its wire bytes) paid by `admin`, for
+/// a multisig or offline signer; `blockhash` should be recent when they sign.
+pub fn unsigned_transactions(
+    actions: &[Action],
+    admin: &Pubkey,
+    blockhash: Hash,
+) -> Result<Vec<String>> {
+    actions
+        .iter()
+        .map(|a| {
+            let msg = Message::new_with_blockhash(
+                std::slice::from_ref(&a.instruction),
+                Some(admin),
+                &blockhash,
+            );
+            let tx = Transaction::new_unsigned(msg);
+            Ok(base64::engine::general_purpose::STANDARD.encode(bincode::serialize(&tx)?))
+        })
+        .collect()
+}
+
+/// Decodes one of [`unsigned_transactions`]' strings.
+pub fn decode_transaction(b64: &str) -> Result<Transaction> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim())?;
+    Ok(bincode::deserialize(&bytes)?)
+}
