@@ -4,6 +4,7 @@
 //! own so new groups (`demo`, `scenario`, `keeper`, `quote`, `admin`) slot in as new variants of
 //! [`Command`].
 
+mod admin_cmd;
 mod oracle_inspect;
 mod scenario_cmd;
 mod stdout_guard;
@@ -28,6 +29,18 @@ enum Command {
     /// Replay declarative what-if scenarios against the real program, in-process.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Governance configuration as code against a cluster.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `scalpel admin …`
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create the protocol and markets if missing, queue the differences otherwise.
+    Apply(admin_cmd::ApplyArgs),
+    /// Print the live parameters and pending changes.
+    Show(admin_cmd::ShowArgs),
 }
 
 /// `scalpel scenario …`
@@ -49,6 +62,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Oracle(OracleCommand::Inspect(args)) => oracle_inspect::run(&args),
         Command::Scenario(ScenarioCommand::Run(args)) => scenario_cmd::execute(&args),
+        Command::Admin(AdminCommand::Apply(args)) => admin_cmd::apply(&args),
+        Command::Admin(AdminCommand::Show(args)) => admin_cmd::show(&args),
     }
 }
 

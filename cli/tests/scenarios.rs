@@ -188,3 +188,29 @@ fn bad_files_get_helpful_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read scenario file"));
 }
+
+#[test]
+fn admin_apply_needs_a_reachable_cluster_and_says_so() {
+    let path = format!("{}/../migrations/devnet.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+        .args([
+            "admin",
+            "apply",
+            &path,
+            "--rpc",
+            "http://127.0.0.1:9",
+            "--admin",
+            "11111111111111111111111111111111",
+            "--print-only",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("127.0.0.1:9"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+        .args(["admin", "apply", &path, "--rpc", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keypair"));
+}

@@ -183,3 +183,24 @@ async fn plan_creates_a_missing_market_and_protocol() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn shipped_devnet_migration_is_valid() {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../migrations/devnet.toml"
+    ));
+    let cfg = AdminConfig::load(path).unwrap();
+    assert_eq!(cfg.markets.len(), 2);
+    // Planned against an empty cluster it creates the protocol first and every value is in bounds
+    // (listing then needs the real oracle accounts, which only devnet has).
+    let fresh = scalpel_client::LocalChain::start(vec![]).await;
+    let admin = fresh.payer().insecure_clone();
+    let actions = admin::plan(&fresh, &cfg, &admin.pubkey()).await.unwrap();
+    let names: Vec<_> = actions.iter().map(|a| a.description.clone()).collect();
+    assert_eq!(names[0], "create the protocol");
+    assert!(
+        names[1].starts_with("list SOL") && names[2].starts_with("list USDC"),
+        "{names:?}"
+    );
+}
