@@ -76,7 +76,9 @@ async fn plan_is_idempotent_and_queues_only_differences() {
         ]
     );
     for a in &actions {
-        env.send(&[a.instruction.clone()], &[]).await.unwrap();
+        env.send(std::slice::from_ref(&a.instruction), &[])
+            .await
+            .unwrap();
     }
     // Queued already: a second run does nothing.
     assert!(admin::plan(&env.chain, &wanted, &admin)
