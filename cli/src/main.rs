@@ -5,7 +5,9 @@
 //! [`Command`].
 
 mod admin_cmd;
+mod demo_cmd;
 mod oracle_inspect;
+mod quote_cmd;
 mod scenario_cmd;
 mod stdout_guard;
 
@@ -29,9 +31,15 @@ enum Command {
     /// Replay declarative what-if scenarios against the real program, in-process.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// The guided tour: markets, leveraged traders, a falling price, the keeper liquidating only
+    /// what each account needs. In-process, no setup.
+    Demo(demo_cmd::DemoArgs),
     /// Governance configuration as code against a cluster.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// An account's health, liquidation prices and the exact liquidation plan the program
+    /// would accept now.
+    Quote(quote_cmd::QuoteArgs),
 }
 
 /// `scalpel admin …`
@@ -62,8 +70,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Oracle(OracleCommand::Inspect(args)) => oracle_inspect::run(&args),
         Command::Scenario(ScenarioCommand::Run(args)) => scenario_cmd::execute(&args),
+        Command::Demo(args) => demo_cmd::execute(&args),
         Command::Admin(AdminCommand::Apply(args)) => admin_cmd::apply(&args),
         Command::Admin(AdminCommand::Show(args)) => admin_cmd::show(&args),
+        Command::Quote(args) => quote_cmd::execute(&args),
     }
 }
 

@@ -21,12 +21,16 @@ pub struct RunArgs {
 /// Runs the file.
 pub fn execute(args: &RunArgs) -> Result<()> {
     let scenario = Scenario::load(&args.file)?;
+    run_and_print(&scenario, &args.file.display().to_string(), args.json)
+}
+
+/// Runs a loaded scenario and prints it (shared with `scalpel demo`).
+pub fn run_and_print(scenario: &Scenario, name: &str, json: bool) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let json = args.json;
     let guard = crate::stdout_guard::StdoutGuard::redirect()?;
-    let report = rt.block_on(run(&scenario, |i, n| {
+    let report = rt.block_on(run(scenario, |i, n| {
         if !json {
             eprint!("\rrunning step {}/{}", i + 1, n);
             let _ = std::io::stderr().flush();
@@ -41,7 +45,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_human(&mut out, &args.file.display().to_string(), &report)?;
+        print_human(&mut out, name, &report)?;
     }
     Ok(())
 }
@@ -288,6 +292,57 @@ fn print_human(out: &mut impl Write, name: &str, report: &Value) -> std::io::Res
                     ],
                     &rows,
                 )?;
+            }
+            "say" => writeln!(out, "\n== {}", s(&st["text"]))?,
+            "keeper" => {
+                let sm = &st["summary"];
+                writeln!(
+                    out,
+                    "\n{:>2}. keeper pass: {} accounts scanned, {} liquidatable, {} liquidations, {} bad debts resolved; repaid {} USD, liquidator bonus {} USD",
+                    i + 1,
+                    s(&sm["scanned"]),
+                    s(&sm["liquidatable"]),
+                    s(&sm["liquidations"]),
+                    s(&sm["bad_debt_resolved"]),
+                    s(&sm["repaid_usd"]),
+                    s(&sm["bonus_usd"])
+                )?;
+                let rows: Vec<Vec<String>> = st["liquidations"]
+                    .as_array()
+                    .unwrap_or(&empty)
+                    .iter()
+                    .map(|l| {
+                        vec![
+                            s(&l["account"]),
+                            format!("{} {}", s(&l["repaid"]), s(&l["liab"])),
+                            format!("{} {}", s(&l["seized"]), s(&l["asset"])),
+                            s(&l["to_liquidator"]),
+                            s(&l["to_insurance"]),
+                            s(&l["to_treasury"]),
+                            s(&l["end_after"]),
+                            match l.get("full") {
+                                Some(f) => format!("{} / {}", s(&f["repaid"]), s(&f["seized"])),
+                                None => "-".into(),
+                            },
+                        ]
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    table(
+                        out,
+                        &[
+                            "account",
+                            "repaid",
+                            "seized",
+                            "to liquidator",
+                            "to insurance",
+                            "to treasury",
+                            "end after",
+                            "full liquidation: repaid / seized",
+                        ],
+                        &rows,
+                    )?;
+                }
             }
             other => writeln!(out, "\n{:>2}. {other}: {status}", i + 1)?,
         }

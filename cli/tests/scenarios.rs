@@ -214,3 +214,55 @@ fn admin_apply_needs_a_reachable_cluster_and_says_so() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--keypair"));
 }
+
+#[test]
+fn demo_runs_and_its_numbers_hold() {
+    let out = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+        .args(["demo", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    let keepers: Vec<&Value> = steps.iter().filter(|s| s["kind"] == "keeper").collect();
+    assert_eq!(keepers.len(), 5);
+    assert_eq!(
+        keepers[0]["summary"]["liquidations"], 0,
+        "nothing at SOL = 90"
+    );
+    // SOL = 82. bob: A_maint = 0.9 · 1640 = 1476, end = 1476 − 1.02 · 1500 = −54, x = 54 / 0.075
+    // = 720 USDC. dave: end = 738 − 776.22 = −38.22, x = 509.6 USDC.
+    let l = keepers[1]["liquidations"].as_array().unwrap();
+    let find = |name: &str| l.iter().find(|r| r["account"] == name).unwrap();
+    assert_eq!(native(&find("bob")["repaid"], 6), 720_000_000);
+    assert_eq!(native(&find("dave")["repaid"], 6), 509_600_000);
+    assert_eq!(native(&find("bob")["full"]["repaid"], 6), 1_500_000_000);
+    // Every solvent liquidation lands on its target; insolvent ones end with no collateral and
+    // their debt is then resolved.
+    for k in &keepers {
+        for r in k["liquidations"].as_array().unwrap() {
+            let end = usd(&r["end_after"]);
+            assert!(end < 0.00001, "{r}");
+        }
+    }
+    assert_eq!(keepers[4]["summary"]["bad_debt_resolved"], 3);
+    let last = steps.last().unwrap();
+    for a in last["accounts"].as_array().unwrap() {
+        assert_eq!(a["being_liquidated"], false, "{a}");
+    }
+    let usdc = &last["markets"].as_array().unwrap()[2];
+    assert!(
+        native(&usdc["insurance"], 6) < 100_000_000,
+        "insurance paid the bad debt"
+    );
+    let human = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(human.status.success());
+    assert!(String::from_utf8_lossy(&human.stdout).contains("full liquidation"));
+}

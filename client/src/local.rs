@@ -124,10 +124,18 @@ impl LocalChain {
         // A distinct compute-unit price per transaction keeps identical retries from being
         // deduplicated by signature within one blockhash.
         let n = self.nonce.fetch_add(1, Ordering::Relaxed);
-        let mut ixs = vec![
-            ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
-            ComputeBudgetInstruction::set_compute_unit_price(n % 1_000),
-        ];
+        // Callers that set their own compute budget (the keeper) keep it; duplicates are refused.
+        let has_budget = instructions
+            .iter()
+            .any(|ix| ix.program_id == solana_sdk::compute_budget::ID);
+        let mut ixs = if has_budget {
+            Vec::new()
+        } else {
+            vec![
+                ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+                ComputeBudgetInstruction::set_compute_unit_price(n % 1_000),
+            ]
+        };
         ixs.extend_from_slice(instructions);
         self.remember(
             instructions

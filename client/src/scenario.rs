@@ -160,6 +160,11 @@ pub enum Step {
     },
     /// Report every account and market.
     Snapshot {},
+    /// A line of narration, echoed in the output (the demo uses it).
+    Say(String),
+    /// One pass of the liquidator bot (`scalpel keeper`'s loop body) with the runner's own bot
+    /// wallet, funded with every market's token.
+    Keeper {},
 }
 
 impl Scenario {
@@ -262,6 +267,7 @@ pub struct Runner {
     markets: Vec<MarketState>,
     accounts: Vec<AccountState>,
     liquidator: AccountState,
+    bot: Keypair,
 }
 
 fn health_json(h: &Health) -> Value {
@@ -313,6 +319,7 @@ impl Runner {
                 account: Pubkey::default(),
                 tokens: BTreeMap::new(),
             },
+            bot: Keypair::new(),
         };
         for (i, m) in s.markets.iter().enumerate() {
             runner
@@ -322,6 +329,7 @@ impl Runner {
         }
         let liq = Keypair::new();
         runner.liquidator = runner.new_wallet("liquidator", liq).await?;
+        runner.fund_bot().await.context("funding the keeper bot")?;
         for m in &s.markets {
             if let Some(ins) = &m.insurance {
                 let amount = parse_amount(ins, m.decimals)?;
@@ -605,6 +613,8 @@ impl Runner {
             }
             Step::BadDebtResolve { account, market } => self.bad_debt(account, market).await,
             Step::Snapshot {} => self.snapshot().await,
+            Step::Keeper {} => self.keeper().await,
+            Step::Say(text) => Ok(json!({"kind": "say", "ok": true, "text": text})),
         }
     }
 
@@ -732,6 +742,101 @@ impl Runner {
             }
         }
         Ok(out)
+    }
+
+    async fn fund_bot(&self) -> Result<()> {
+        let bot = self.bot.insecure_clone();
+        let fund = solana_system_interface::instruction::transfer(
+            &self.admin.pubkey(),
+            &bot.pubkey(),
+            10_000_000_000,
+        );
+        send(&self.chain, &[fund], &[&self.admin]).await?;
+        let k =
+            crate::keeper::Keeper::new(&self.chain, &bot, crate::keeper::KeeperConfig::default());
+        k.ensure_token_accounts().await?;
+        for m in &self.markets {
+            // A large float of every token: 10^9 whole tokens.
+            let amount = 10u64.saturating_pow(9 + m.spec.decimals as u32);
+            let ata = crate::keeper::ata(&bot.pubkey(), &m.mint);
+            token::mint_to(
+                &self.chain,
+                &self.admin,
+                &self.mint_authority,
+                &m.mint,
+                &ata,
+                amount,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// One keeper pass; each liquidation is reported with what a full liquidation of the same
+    /// pair would have taken from the account before the pass.
+    async fn keeper(&self) -> Result<Value> {
+        let mut before = BTreeMap::new();
+        for a in &self.accounts {
+            if let Ok((inputs, _)) = self.inputs(&a.account).await {
+                before.insert(a.account, inputs);
+            }
+        }
+        let bot = self.bot.insecure_clone();
+        let k =
+            crate::keeper::Keeper::new(&self.chain, &bot, crate::keeper::KeeperConfig::default());
+        let summary = k.pass().await?;
+        let name_of = |key: &Pubkey| {
+            self.accounts
+                .iter()
+                .find(|a| a.account == *key)
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| key.to_string())
+        };
+        let mut liqs = Vec::new();
+        for e in &summary.events {
+            let (mi, mj) = (
+                &self.markets[e.asset_index as usize],
+                &self.markets[e.liab_index as usize],
+            );
+            let mut row = json!({
+                "account": name_of(&e.account),
+                "asset": mi.spec.symbol,
+                "liab": mj.spec.symbol,
+                "repaid": format_amount(e.repaid, mj.spec.decimals),
+                "seized": format_amount(e.seized, mi.spec.decimals),
+                "to_liquidator": format_amount(e.to_liquidator, mi.spec.decimals),
+                "to_insurance": format_amount(e.to_insurance, mi.spec.decimals),
+                "to_treasury": format_amount(e.to_treasury, mi.spec.decimals),
+                "end_after": format!("{:.6}", e.end_after),
+            });
+            if let Some(inputs) = before.get(&e.account) {
+                let ai = inputs.iter().position(|r| r.market_index == e.asset_index);
+                let li = inputs.iter().position(|r| r.market_index == e.liab_index);
+                if let (Some(ai), Some(li)) = (ai, li) {
+                    let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
+                    if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty) {
+                        row["full"] = json!({"repaid": format_amount(full.repay, mj.spec.decimals), "seized": format_amount(full.seized, mi.spec.decimals)});
+                        row["close_factor_50"] = json!({"repaid": format_amount(half.repay, mj.spec.decimals), "seized": format_amount(half.seized, mi.spec.decimals)});
+                    }
+                }
+            }
+            liqs.push(row);
+        }
+        Ok(json!({
+            "kind": "keeper",
+            "ok": true,
+            "summary": {
+                "scanned": summary.scanned,
+                "liquidatable": summary.liquidatable,
+                "liquidated": summary.liquidated,
+                "liquidations": summary.liquidations,
+                "bad_debt_resolved": summary.bad_debt_resolved,
+                "repaid_usd": format!("{:.6}", summary.repaid_usd),
+                "bonus_usd": format!("{:.6}", summary.bonus_usd),
+                "failures": summary.failures,
+            },
+            "liquidations": liqs,
+        }))
     }
 
     /// Every account's balances, health and flag, every market's vaults, indices and deficit.

@@ -1,6 +1,9 @@
 mod admin_config;
 mod governance;
+mod keeper;
 mod legacy_oracle;
 mod liquidation;
+mod quote;
 mod rejections;
+mod rpc_chain;
 mod user_flows;

@@ -364,3 +364,4 @@ fn dummy() -> MarketFixture {
         feed_id: [0; 32],
     }
 }
+pub mod rpc_bridge;
