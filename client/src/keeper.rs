@@ -135,6 +135,21 @@ pub struct LiquidationEventSummary {
     pub end_after: f64,
 }
 
+/// One planned `liquidate` call.
+#[derive(Clone, Debug)]
+pub struct PlannedPair {
+    /// Collateral market index.
+    pub asset_index: u16,
+    /// Liability market index.
+    pub liab_index: u16,
+    /// What the program will execute.
+    pub plan: LiquidationPlan,
+    /// USD value of the repay at the scanned price.
+    pub repaid_usd: f64,
+    /// USD value of the liquidator's share minus the repay.
+    pub bonus_usd: f64,
+}
+
 /// One resolved position of a scanned account.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
@@ -153,7 +168,7 @@ pub struct Target {
     /// `−health_end`, USD: the ranking key.
     pub deficit: I80F48,
     /// The pairs, in order, with the plan each will execute.
-    pub steps: Vec<(u16, u16, LiquidationPlan)>,
+    pub steps: Vec<PlannedPair>,
     /// Health pairs before each step.
     pub health: Vec<Vec<(Pubkey, Pubkey)>>,
     /// No collateral left worth the dust threshold: resolve the debt in these markets instead
@@ -183,11 +198,7 @@ macro_rules! retry {
 
 /// Planned pairs (asset index, liability index, plan), the health pairs before each, and how
 /// many pairs were skipped for lack of funds.
-type PlannedSteps = (
-    Vec<(u16, u16, LiquidationPlan)>,
-    Vec<Vec<(Pubkey, Pubkey)>>,
-    usize,
-);
+type PlannedSteps = (Vec<PlannedPair>, Vec<Vec<(Pubkey, Pubkey)>>, usize);
 
 /// The liquidator bot.
 pub struct Keeper<'a> {
@@ -396,7 +407,16 @@ impl<'a> Keeper<'a> {
             if let Some(b) = budget.get_mut(&liab_mint) {
                 *b = b.saturating_sub(plan.repay);
             }
-            steps.push((slots[ai].market_index, slots[li].market_index, plan));
+            let (a, l) = (slots[ai].input, slots[li].input);
+            let repaid = token_value(plan.repay, l.price, l.decimals).unwrap_or(I80F48::ZERO);
+            let got = token_value(plan.to_liquidator, a.price, a.decimals).unwrap_or(I80F48::ZERO);
+            steps.push(PlannedPair {
+                asset_index: slots[ai].market_index,
+                liab_index: slots[li].market_index,
+                plan,
+                repaid_usd: usd(repaid),
+                bonus_usd: usd(got) - usd(repaid),
+            });
             slots[ai].input.deposit = slots[ai].input.deposit.saturating_sub(plan.seized);
             slots[li].input.debt = slots[li].input.debt.saturating_sub(plan.repay);
             // Emptied positions leave the account (and the next step's health accounts).
@@ -485,11 +505,12 @@ impl<'a> Keeper<'a> {
                 continue;
             }
             let mut landed_here = false;
-            let all: Vec<Instruction> = t
+            let all: Vec<(Instruction, &PlannedPair)> = t
                 .steps
                 .iter()
                 .zip(&t.health)
-                .filter_map(|((ai, li, plan), pairs)| {
+                .filter_map(|(step, pairs)| {
+                    let (ai, li, plan) = (&step.asset_index, &step.liab_index, &step.plan);
                     let (asset_mint, liab_mint) = (mint_of.get(ai)?, mint_of.get(li)?);
                     let accounts = ix::LiquidateAccounts {
                         liquidatee: t.account,
@@ -499,17 +520,18 @@ impl<'a> Keeper<'a> {
                         liquidator_liab_token: ata(&me, liab_mint),
                         liquidator_asset_token: ata(&me, asset_mint),
                     };
-                    Some(ix::liquidate(&accounts, plan.repay, pairs))
+                    Some((ix::liquidate(&accounts, plan.repay, pairs), step))
                 })
                 .collect();
-            for chunk in all.chunks(self.cfg.max_ixs_per_tx.max(1)) {
+            for chunk_steps in all.chunks(self.cfg.max_ixs_per_tx.max(1)) {
+                let chunk: Vec<Instruction> = chunk_steps.iter().map(|(i, _)| i.clone()).collect();
                 let mut ixs = vec![
                     ComputeBudgetInstruction::set_compute_unit_limit(self.cfg.compute_unit_limit),
                     ComputeBudgetInstruction::set_compute_unit_price(
                         self.cfg.priority_fee_micro_lamports,
                     ),
                 ];
-                ixs.extend_from_slice(chunk);
+                ixs.extend_from_slice(&chunk);
                 // Re-check: prices or the account may have moved since the scan.
                 match retry!(self, self.chain.simulate(&ixs, &[self.liquidator])) {
                     Ok(Ok(_)) => {}
@@ -551,12 +573,28 @@ impl<'a> Keeper<'a> {
                                 end_after: usd(I80F48::from_bits(e.end_after)),
                             });
                         }
-                        // RPC sends return no logs; count the instructions that landed then.
-                        s.liquidations += if evs.is_empty() {
-                            chunk.len()
+                        if evs.is_empty() {
+                            // An RPC send returns no logs: account with the plans that landed
+                            // (the program executed exactly the plan the re-check simulated).
+                            for (_, p) in chunk_steps {
+                                s.repaid_usd += p.repaid_usd;
+                                s.bonus_usd += p.bonus_usd;
+                                s.events.push(LiquidationEventSummary {
+                                    account: t.account,
+                                    asset_index: p.asset_index,
+                                    liab_index: p.liab_index,
+                                    repaid: p.plan.repay,
+                                    seized: p.plan.seized,
+                                    to_liquidator: p.plan.to_liquidator,
+                                    to_insurance: p.plan.to_insurance,
+                                    to_treasury: p.plan.to_treasury,
+                                    end_after: usd(p.plan.health_after.end),
+                                });
+                            }
+                            s.liquidations += chunk_steps.len();
                         } else {
-                            evs.len()
-                        };
+                            s.liquidations += evs.len();
+                        }
                         landed_here = true;
                         tracing::info!(account = %t.account, liquidations = evs.len(), "liquidated");
                     }

@@ -64,6 +64,22 @@ pub fn read_keypair(path: &std::path::Path) -> anyhow::Result<Keypair> {
     Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
+/// Health checks over 8 positions need more than the default 200 000 compute units: callers
+/// that set no budget get the maximum limit (no priority fee is added).
+fn with_compute_budget(instructions: &[Instruction]) -> Vec<Instruction> {
+    let mut ixs = Vec::with_capacity(instructions.len() + 1);
+    if !instructions
+        .iter()
+        .any(|ix| ix.program_id == solana_sdk::compute_budget::ID)
+    {
+        ixs.push(
+            solana_sdk::compute_budget::ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+        );
+    }
+    ixs.extend_from_slice(instructions);
+    ixs
+}
+
 fn preflight_logs(kind: &ErrorKind) -> Vec<String> {
     match kind {
         ErrorKind::RpcError(RpcError::RpcResponseError {
@@ -124,7 +140,8 @@ impl Chain for RpcChain {
             .first()
             .ok_or_else(|| anyhow!("a transaction needs a fee payer"))?;
         let blockhash = self.latest_blockhash().await?;
-        let mut tx = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
+        let ixs = with_compute_budget(instructions);
+        let mut tx = Transaction::new_with_payer(&ixs, Some(&payer.pubkey()));
         tx.try_sign(&signers.to_vec(), blockhash)?;
         self.send_signed(tx).await
     }

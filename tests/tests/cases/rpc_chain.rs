@@ -249,15 +249,17 @@ async fn sends_land_and_failures_are_named() {
             f.logs
         );
         assert_eq!(env.balance(&u.token(&env.usdc)).await, 0);
+        // RpcChain prepends a compute-unit limit, so the borrow is instruction 1.
         assert_eq!(
             bridge.wire_errors().last(),
             Some(&TransactionError::InstructionError(
-                0,
+                1,
                 InstructionError::Custom(code)
             ))
         );
 
-        // The failing instruction's index survives the trip: the transfer before it succeeds.
+        // The failing instruction's index survives the trip: the budget and the transfer before it
+        // succeed.
         let tip = system_instruction::transfer(&u.key.pubkey(), &env.admin.pubkey(), 1);
         let res = rpc
             .send(
@@ -273,7 +275,7 @@ async fn sends_land_and_failures_are_named() {
         assert_eq!(
             bridge.wire_errors().last(),
             Some(&TransactionError::InstructionError(
-                1,
+                2,
                 InstructionError::Custom(code)
             ))
         );
@@ -402,6 +404,74 @@ async fn presigned_transactions_go_through_send_signed() {
         );
         assert_eq!(env.balance(&u.token(&env.sol)).await, 1_000_000_000);
 
+        check_bridge(&bridge);
+    })
+    .await
+}
+
+/// The keeper, driven through `RpcChain` over HTTP, liquidates exactly as in-process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeper_over_rpc_liquidates() {
+    bounded(async {
+        let (env, bridge, rpc) = setup().await;
+        let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
+        env.send(
+            &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
+            &[&lender.key],
+        )
+        .await
+        .unwrap();
+        let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
+        env.send(
+            &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
+            &[&victim.key],
+        )
+        .await
+        .unwrap();
+        let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
+        env.send(
+            &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
+            &[&victim.key],
+        )
+        .await
+        .unwrap();
+        let bot = solana_sdk::signature::Keypair::new();
+        let fund = solana_system_interface::instruction::transfer(
+            &env.admin.pubkey(),
+            &bot.pubkey(),
+            5_000_000_000,
+        );
+        env.send(&[fund], &[]).await.unwrap();
+        bridge.add_signer(&bot);
+        let keeper = scalpel_client::keeper::Keeper::new(
+            &rpc,
+            &bot,
+            scalpel_client::keeper::KeeperConfig::default(),
+        );
+        assert_eq!(keeper.ensure_token_accounts().await.unwrap(), 2);
+        let usdc_ata = scalpel_client::keeper::ata(&bot.pubkey(), &env.usdc.mint);
+        scalpel_client::token::mint_to(
+            &env.chain,
+            &env.admin,
+            &env.mint_authority,
+            &env.usdc.mint,
+            &usdc_ata,
+            1_000_000_000,
+        )
+        .await
+        .unwrap();
+        env.set_price(&env.sol, "80", "0").await;
+        let s = keeper.pass().await.unwrap();
+        assert_eq!(
+            (s.liquidatable, s.liquidated, s.liquidations, s.failures),
+            (1, 1, 1, 0)
+        );
+        // Over RPC there are no logs: the summary carries the plan the program executed.
+        assert_eq!(s.events[0].repaid, 600_000_000);
+        assert!((s.repaid_usd - 600.0).abs() < 1e-6);
+        assert_eq!(env.balance(&usdc_ata).await, 400_000_000);
+        let again = keeper.pass().await.unwrap();
+        assert_eq!(again.liquidatable, 0);
         check_bridge(&bridge);
     })
     .await
