@@ -6,6 +6,7 @@
 
 mod admin_cmd;
 mod demo_cmd;
+mod keeper_cmd;
 mod oracle_inspect;
 mod quote_cmd;
 mod scenario_cmd;
@@ -34,6 +35,8 @@ enum Command {
     /// The guided tour: markets, leveraged traders, a falling price, the keeper liquidating only
     /// what each account needs. In-process, no setup.
     Demo(demo_cmd::DemoArgs),
+    /// The liquidator bot against a cluster.
+    Keeper(keeper_cmd::KeeperArgs),
     /// Governance configuration as code against a cluster.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -71,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Oracle(OracleCommand::Inspect(args)) => oracle_inspect::run(&args),
         Command::Scenario(ScenarioCommand::Run(args)) => scenario_cmd::execute(&args),
         Command::Demo(args) => demo_cmd::execute(&args),
+        Command::Keeper(args) => keeper_cmd::execute(&args),
         Command::Admin(AdminCommand::Apply(args)) => admin_cmd::apply(&args),
         Command::Admin(AdminCommand::Show(args)) => admin_cmd::show(&args),
         Command::Quote(args) => quote_cmd::execute(&args),

@@ -266,3 +266,33 @@ fn demo_runs_and_its_numbers_hold() {
     assert!(human.status.success());
     assert!(String::from_utf8_lossy(&human.stdout).contains("full liquidation"));
 }
+
+#[test]
+fn keeper_reports_an_unreachable_cluster() {
+    let key = solana_sdk::signature::Keypair::new();
+    let path = std::env::temp_dir().join(format!("scalpel-keeper-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        serde_json::to_string(&key.to_bytes().to_vec()).unwrap(),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+        .args([
+            "keeper",
+            "--rpc",
+            "http://127.0.0.1:9",
+            "--keypair",
+            path.to_str().unwrap(),
+            "--once",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pass failed") && err.contains("127.0.0.1:9"),
+        "{err}"
+    );
+}
