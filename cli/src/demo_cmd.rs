@@ -7,6 +7,8 @@ use scalpel_client::scenario::Scenario;
 
 /// The built-in story.
 pub const DEMO: &str = include_str!("../../scenarios/demo.toml");
+/// The protocol and markets it runs on.
+pub const LOCALNET: &str = include_str!("../../migrations/localnet.toml");
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -18,7 +20,8 @@ pub struct DemoArgs {
 
 /// Runs the demo.
 pub fn execute(args: &DemoArgs) -> Result<()> {
-    let scenario: Scenario = toml::from_str(DEMO)?;
+    let mut scenario: Scenario = toml::from_str(DEMO)?;
+    scenario.migration_config = Some(toml::from_str(LOCALNET)?);
     if !args.json {
         println!(
             "Scalpel demo: cross-margin accounts priced by Pyth, liquidated only as far as needed."

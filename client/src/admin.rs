@@ -95,7 +95,15 @@ pub struct MarketConfig {
     /// Risk parameters, bps as in `MarketParams` (omitted ones take the defaults).
     #[serde(default)]
     pub params: MarketParamsConfig,
+    /// With `mint = "local"` and `oracle = "local"` (in-process runs: the demo, scenarios):
+    /// the decimals of the mint to create.
+    pub decimals: Option<u8>,
+    /// With `oracle = "local"`: the USD price to publish (decimal string).
+    pub price: Option<String>,
 }
+
+/// Marks a mint or oracle that an in-process run creates.
+pub const LOCAL: &str = "local";
 
 /// Market parameters as written in a migration.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -155,6 +163,12 @@ impl MarketParamsConfig {
 
 impl MarketConfig {
     fn resolved(&self) -> Result<(Pubkey, Pubkey, u8, [u8; 32])> {
+        if self.mint == LOCAL || self.oracle == LOCAL {
+            bail!(
+                "{}: mint/oracle = \"local\" are created by in-process runs (scalpel demo, scenarios); on a cluster give their addresses",
+                self.symbol
+            );
+        }
         let mint = Pubkey::from_str(&self.mint)
             .with_context(|| format!("{}: mint is not a public key", self.symbol))?;
         let oracle = Pubkey::from_str(&self.oracle)

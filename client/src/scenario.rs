@@ -26,7 +26,19 @@ pub struct Scenario {
     /// Protocol overrides.
     #[serde(default)]
     pub protocol: ProtocolSpec,
+    /// A migration file (`migrations/*.toml`, relative to this file) whose protocol and
+    /// `local` markets are created through `scalpel admin`'s plan instead of `protocol` and
+    /// `markets` here.
+    #[serde(default)]
+    pub migration: Option<String>,
+    /// The loaded migration.
+    #[serde(skip)]
+    pub migration_config: Option<crate::admin::AdminConfig>,
+    /// Insurance seeded per market symbol (UI units), for markets from a migration.
+    #[serde(default)]
+    pub insurance: BTreeMap<String, String>,
     /// Markets, listed in order (index 0, 1, ...).
+    #[serde(default)]
     pub markets: Vec<MarketSpec>,
     /// Accounts: all deposits run before any borrow.
     #[serde(default)]
@@ -172,13 +184,18 @@ impl Scenario {
     pub fn load(path: &std::path::Path) -> Result<Scenario> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read scenario file {}", path.display()))?;
-        match path.extension().and_then(|e| e.to_str()) {
+        let mut scenario: Scenario = match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => toml::from_str(&text)
-                .with_context(|| format!("{} is not a valid scenario (TOML)", path.display())),
+                .with_context(|| format!("{} is not a valid scenario (TOML)", path.display()))?,
             Some("json") => serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a valid scenario (JSON)", path.display())),
+                .with_context(|| format!("{} is not a valid scenario (JSON)", path.display()))?,
             _ => bail!("{}: scenario files end in .toml or .json", path.display()),
+        };
+        if let Some(m) = &scenario.migration {
+            let base = path.parent().unwrap_or(std::path::Path::new("."));
+            scenario.migration_config = Some(crate::admin::AdminConfig::load(&base.join(m))?);
         }
+        Ok(scenario)
     }
 }
 
@@ -299,14 +316,16 @@ impl Runner {
         if let Some(k) = &s.protocol.conf_multiplier {
             params.conf_multiplier_bps = parse_bps(k)?;
         }
-        let guardian = Keypair::new().pubkey();
-        send(
-            &chain,
-            &[ix::protocol_init(&admin.pubkey(), &guardian, params)],
-            &[&admin],
-        )
-        .await
-        .context("protocol_init")?;
+        if s.migration_config.is_none() {
+            let guardian = Keypair::new().pubkey();
+            send(
+                &chain,
+                &[ix::protocol_init(&admin.pubkey(), &guardian, params)],
+                &[&admin],
+            )
+            .await
+            .context("protocol_init")?;
+        }
         let mut runner = Runner {
             chain,
             admin,
@@ -321,38 +340,56 @@ impl Runner {
             },
             bot: Keypair::new(),
         };
-        for (i, m) in s.markets.iter().enumerate() {
+        if let Some(cfg) = &s.migration_config {
             runner
-                .add_market(i, m)
+                .apply_migration(cfg)
+                .await
+                .context("applying the migration")?;
+        }
+        for m in &s.markets {
+            runner
+                .add_market(runner.markets.len(), m)
                 .await
                 .with_context(|| format!("market {}", m.symbol))?;
         }
+        let seeds: Vec<(String, String)> = s
+            .insurance
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let liq = Keypair::new();
         runner.liquidator = runner.new_wallet("liquidator", liq).await?;
         runner.fund_bot().await.context("funding the keeper bot")?;
-        for m in &s.markets {
-            if let Some(ins) = &m.insurance {
-                let amount = parse_amount(ins, m.decimals)?;
-                let t = runner.liquidator.tokens[&m.symbol];
-                let mint = runner.market(&m.symbol)?.mint;
-                token::mint_to(
-                    &runner.chain,
-                    &runner.admin,
-                    &runner.mint_authority,
-                    &mint,
-                    &t,
-                    amount,
-                )
-                .await?;
-                let key = runner.liquidator.key.insecure_clone();
-                send(
-                    &runner.chain,
-                    &[ix::insurance_fund(&key.pubkey(), &t, &mint, amount)],
-                    &[&runner.admin, &key],
-                )
-                .await
-                .context("insurance seed")?;
-            }
+        let mut seeds = seeds;
+        seeds.extend(
+            s.markets
+                .iter()
+                .filter_map(|m| m.insurance.clone().map(|i| (m.symbol.clone(), i))),
+        );
+        for (symbol, ins) in &seeds {
+            let (mint, decimals) = {
+                let m = runner.market(symbol)?;
+                (m.mint, m.spec.decimals)
+            };
+            let amount = parse_amount(ins, decimals)?;
+            let t = runner.liquidator.tokens[symbol];
+            token::mint_to(
+                &runner.chain,
+                &runner.admin,
+                &runner.mint_authority,
+                &mint,
+                &t,
+                amount,
+            )
+            .await?;
+            let key = runner.liquidator.key.insecure_clone();
+            send(
+                &runner.chain,
+                &[ix::insurance_fund(&key.pubkey(), &t, &mint, amount)],
+                &[&runner.admin, &key],
+            )
+            .await
+            .context("insurance seed")?;
         }
         for a in &s.accounts {
             let w = runner.new_wallet(&a.name, Keypair::new()).await?;
@@ -382,6 +419,73 @@ impl Runner {
             }
         }
         Ok(runner)
+    }
+
+    /// Creates the migration's `local` mints and oracles, then creates the protocol and lists
+    /// the markets through `admin::plan`, exactly as `scalpel admin apply` does on a cluster.
+    async fn apply_migration(&mut self, cfg: &crate::admin::AdminConfig) -> Result<()> {
+        let mut resolved = cfg.clone();
+        for (i, m) in resolved.markets.iter_mut().enumerate() {
+            if m.mint != crate::admin::LOCAL || m.oracle != crate::admin::LOCAL {
+                bail!(
+                    "{}: in-process runs create their own mints and oracles (use \"local\")",
+                    m.symbol
+                );
+            }
+            let decimals = m
+                .decimals
+                .ok_or_else(|| anyhow!("{}: a local market needs decimals", m.symbol))?;
+            let price = m
+                .price
+                .clone()
+                .ok_or_else(|| anyhow!("{}: a local market needs a price", m.symbol))?;
+            let mint = token::create_mint(
+                &self.chain,
+                &self.admin,
+                &self.mint_authority.pubkey(),
+                decimals,
+            )
+            .await?;
+            let mut feed_id = [0u8; 32];
+            feed_id[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            let n = m.symbol.len().min(24);
+            feed_id[8..8 + n].copy_from_slice(&m.symbol.as_bytes()[..n]);
+            let spec = MarketSpec {
+                symbol: m.symbol.clone(),
+                decimals,
+                price: price.clone(),
+                conf: zero(),
+                asset_weight_init: None,
+                asset_weight_maint: None,
+                liab_weight_init: None,
+                liab_weight_maint: None,
+                liquidation_penalty_bps: None,
+                max_conf_bps: None,
+                insurance: None,
+                interest: None,
+            };
+            let state = MarketState {
+                spec,
+                mint,
+                market: pda::market(&mint),
+                oracle: Pubkey::new_unique(),
+                feed_id,
+                index: i as u16,
+            };
+            self.write_price(&state, &price, "0").await?;
+            m.mint = mint.to_string();
+            m.oracle = state.oracle.to_string();
+            m.oracle_kind = "pull".into();
+            m.feed_id = Some(feed_id.iter().map(|b| format!("{b:02x}")).collect());
+            self.markets.push(state);
+        }
+        let admin = self.admin.insecure_clone();
+        for a in crate::admin::plan(&self.chain, &resolved, &admin.pubkey()).await? {
+            send(&self.chain, std::slice::from_ref(&a.instruction), &[&admin])
+                .await
+                .with_context(|| a.description.clone())?;
+        }
+        Ok(())
     }
 
     async fn add_market(&mut self, i: usize, m: &MarketSpec) -> Result<()> {

@@ -16,6 +16,8 @@ fn market_cfg(symbol: &str, m: &MarketFixture, params: MarketParamsConfig) -> Ma
         oracle_kind: "pull".into(),
         feed_id: Some(hex(&m.feed_id)),
         params,
+        decimals: None,
+        price: None,
     }
 }
 
