@@ -612,3 +612,79 @@ async fn paused_liquidations_resume_by_themselves() {
     assert_eq!(env.balance(&dest).await, earned);
     assert_eq!(env.balance(&tre).await, 0);
 }
+
+#[tokio::test]
+async fn reduce_only_and_non_admin_market_changes() {
+    let env = Env::new().await;
+    let g = with_guardian(&env).await;
+    let mallory = Keypair::new();
+    // A stranger cannot queue a market change or apply flags.
+    let q = ix::params_queue_market(
+        &mallory.pubkey(),
+        &env.sol.mint,
+        &env.sol.oracle,
+        1,
+        env.sol.feed_id,
+        sol_params(),
+    );
+    env.expect_rejected(&[q], &[&mallory], "Unauthorized").await;
+    env.expect_rejected(
+        &[ix::params_cancel(&mallory.pubkey(), Some(&env.sol.mint))],
+        &[&mallory],
+        "Unauthorized",
+    )
+    .await;
+    // Reduce-only USDC: no new deposits or borrows, repaying still works.
+    let lender = env.user(&[(&env.usdc, 10_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&lender.mv(&env.usdc), 5_000_000_000)],
+        &[&lender.key],
+    )
+    .await
+    .unwrap();
+    let b = env.user(&[(&env.sol, 10_000_000_000)]).await;
+    env.send(&[ix::deposit(&b.mv(&env.sol), 10_000_000_000)], &[&b.key])
+        .await
+        .unwrap();
+    let pairs = env.pairs(&b, Some(&env.usdc), None).await;
+    env.send(
+        &[ix::borrow(&b.mv(&env.usdc), 100_000_000, &pairs)],
+        &[&b.key],
+    )
+    .await
+    .unwrap();
+    env.send(
+        &[ix::guardian_tighten(
+            &g.pubkey(),
+            Some(&env.usdc.mint),
+            GuardianAction::PauseMarket {
+                flags: scalpel::state::MARKET_REDUCE_ONLY,
+            },
+        )],
+        &[&g],
+    )
+    .await
+    .unwrap();
+    env.expect_rejected(
+        &[ix::deposit(&lender.mv(&env.usdc), 1_000_000)],
+        &[&lender.key],
+        "DepositsPaused",
+    )
+    .await;
+    env.expect_rejected(
+        &[ix::borrow(&b.mv(&env.usdc), 1_000_000, &pairs)],
+        &[&b.key],
+        "BorrowsPaused",
+    )
+    .await;
+    env.send(&[ix::repay(&b.mv(&env.usdc), 50_000_000)], &[&b.key])
+        .await
+        .unwrap();
+    let pairs = env.pairs(&lender, None, None).await;
+    env.send(
+        &[ix::withdraw(&lender.mv(&env.usdc), 1_000_000_000, &pairs)],
+        &[&lender.key],
+    )
+    .await
+    .unwrap();
+}
