@@ -505,29 +505,7 @@ async fn guardian_only_tightens_and_liquidation_pauses_end() {
 async fn paused_liquidations_resume_by_themselves() {
     let env = Env::new().await;
     let g = with_guardian(&env).await;
-    let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
-    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let liq = env.user(&[(&env.usdc, 10_000_000_000)]).await;
-    env.set_price(&env.sol, "80", "0").await;
+    let (victim, liq) = env.underwater().await;
     env.send(
         &[ix::guardian_tighten(
             &g.pubkey(),
@@ -539,14 +517,7 @@ async fn paused_liquidations_resume_by_themselves() {
     .await
     .unwrap();
     let pairs = env.pairs(&victim, None, None).await;
-    let a = ix::LiquidateAccounts {
-        liquidatee: victim.account,
-        asset_mint: env.sol.mint,
-        liab_mint: env.usdc.mint,
-        liquidator: liq.key.pubkey(),
-        liquidator_liab_token: liq.token(&env.usdc),
-        liquidator_asset_token: liq.token(&env.sol),
-    };
+    let a = liquidate_accounts(&victim, &liq, &env.sol, &env.usdc);
     env.expect_rejected(
         &[ix::liquidate(&a, u64::MAX, &pairs)],
         &[&liq.key],

@@ -7,51 +7,6 @@ use scalpel::params::ProtocolParams;
 use scalpel_client::{events, health, ix, pda, token, Chain};
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
 
-fn accounts(
-    victim: &User,
-    liq: &User,
-    asset: &MarketFixture,
-    liab: &MarketFixture,
-) -> ix::LiquidateAccounts {
-    ix::LiquidateAccounts {
-        liquidatee: victim.account,
-        asset_mint: asset.mint,
-        liab_mint: liab.mint,
-        liquidator: liq.key.pubkey(),
-        liquidator_liab_token: liq.token(liab),
-        liquidator_asset_token: liq.token(asset),
-    }
-}
-
-/// Lender with 100 000 USDC; victim with 10 SOL borrowing 750 USDC at SOL = 100; liquidator with
-/// 10 000 USDC. Then SOL falls to 80: maint = 720 − 750 = −30, end = 720 − 765 = −45.
-async fn underwater(env: &Env) -> (User, User) {
-    let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
-    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let liq = env.user(&[(&env.usdc, 10_000_000_000)]).await;
-    env.set_price(&env.sol, "80", "0").await;
-    (victim, liq)
-}
-
 async fn view(env: &Env, u: &User) -> scalpel::instructions::HealthView {
     let pairs = env.pairs(u, None, None).await;
     let out = env
@@ -66,7 +21,7 @@ async fn view(env: &Env, u: &User) -> scalpel::instructions::HealthView {
 #[tokio::test]
 async fn partial_liquidation_restores_the_target_exactly() {
     let env = Env::new().await;
-    let (victim, liq) = underwater(&env).await;
+    let (victim, liq) = env.underwater().await;
     let before = view(&env, &victim).await;
     assert!(before.liquidatable);
     assert!((health::fixed(before.end) - I80F48::from_num(-45)).abs() < I80F48::from_num(0.001));
@@ -89,7 +44,7 @@ async fn partial_liquidation_restores_the_target_exactly() {
     let out = env
         .send(
             &[ix::liquidate(
-                &accounts(&victim, &liq, &env.sol, &env.usdc),
+                &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
                 u64::MAX,
                 &pairs,
             )],
@@ -167,7 +122,7 @@ async fn partial_liquidation_restores_the_target_exactly() {
     let pairs = env.pairs(&victim, None, None).await;
     env.expect_rejected(
         &[ix::liquidate(
-            &accounts(&victim, &liq, &env.sol, &env.usdc),
+            &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
             u64::MAX,
             &pairs,
         )],
@@ -180,9 +135,9 @@ async fn partial_liquidation_restores_the_target_exactly() {
 #[tokio::test]
 async fn max_repay_lowers_the_amount_and_hysteresis_continues() {
     let env = Env::new().await;
-    let (victim, liq) = underwater(&env).await;
+    let (victim, liq) = env.underwater().await;
     let pairs = env.pairs(&victim, None, None).await;
-    let a = accounts(&victim, &liq, &env.sol, &env.usdc);
+    let a = liquidate_accounts(&victim, &liq, &env.sol, &env.usdc);
     let out = env
         .send(&[ix::liquidate(&a, 100_000_000, &pairs)], &[&liq.key])
         .await
@@ -216,12 +171,12 @@ async fn dust_debt_is_closed_out() {
         ..ProtocolParams::default()
     })
     .await;
-    let (victim, liq) = underwater(&env).await;
+    let (victim, liq) = env.underwater().await;
     let pairs = env.pairs(&victim, None, None).await;
     let out = env
         .send(
             &[ix::liquidate(
-                &accounts(&victim, &liq, &env.sol, &env.usdc),
+                &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
                 u64::MAX,
                 &pairs,
             )],
@@ -302,7 +257,7 @@ async fn chained_pairs_when_the_first_collateral_runs_out() {
             .unwrap();
     let pairs = env.pairs(&victim, None, None).await;
     let first = ix::liquidate(
-        &accounts(&victim, &liq, &env.sol, &env.usdc),
+        &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
         u64::MAX,
         &pairs,
     );
@@ -315,7 +270,7 @@ async fn chained_pairs_when_the_first_collateral_runs_out() {
         &ix::LiquidateAccounts {
             asset_mint: eth.mint,
             liquidator_asset_token: t_liq_eth,
-            ..accounts(&victim, &liq, &env.sol, &env.usdc)
+            ..liquidate_accounts(&victim, &liq, &env.sol, &env.usdc)
         },
         u64::MAX,
         &pairs,
@@ -337,7 +292,7 @@ async fn chained_pairs_when_the_first_collateral_runs_out() {
 #[tokio::test]
 async fn insolvent_account_then_bad_debt_is_covered_and_socialized() {
     let env = Env::new().await;
-    let (victim, liq) = underwater(&env).await;
+    let (victim, liq) = env.underwater().await;
     // Insurance for USDC: 100 USDC from the liquidator's wallet.
     env.send(
         &[ix::insurance_fund(
@@ -356,7 +311,7 @@ async fn insolvent_account_then_bad_debt_is_covered_and_socialized() {
     let out = env
         .send(
             &[ix::liquidate(
-                &accounts(&victim, &liq, &env.sol, &env.usdc),
+                &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
                 u64::MAX,
                 &pairs,
             )],
@@ -419,9 +374,9 @@ async fn insolvent_account_then_bad_debt_is_covered_and_socialized() {
 #[tokio::test]
 async fn liquidation_refusals_change_nothing() {
     let env = Env::new().await;
-    let (victim, liq) = underwater(&env).await;
+    let (victim, liq) = env.underwater().await;
     let pairs = env.pairs(&victim, None, None).await;
-    let a = accounts(&victim, &liq, &env.sol, &env.usdc);
+    let a = liquidate_accounts(&victim, &liq, &env.sol, &env.usdc);
     let go = |a: &ix::LiquidateAccounts, p: &[(Pubkey, Pubkey)]| ix::liquidate(a, u64::MAX, p);
 
     // The owner may not liquidate itself.

@@ -365,3 +365,56 @@ fn dummy() -> MarketFixture {
     }
 }
 pub mod rpc_bridge;
+
+/// The accounts of a liquidation of `victim`'s `asset` against its `liab` by `liq`.
+pub fn liquidate_accounts(
+    victim: &User,
+    liq: &User,
+    asset: &MarketFixture,
+    liab: &MarketFixture,
+) -> ix::LiquidateAccounts {
+    ix::LiquidateAccounts {
+        liquidatee: victim.account,
+        asset_mint: asset.mint,
+        liab_mint: liab.mint,
+        liquidator: liq.key.pubkey(),
+        liquidator_liab_token: liq.token(liab),
+        liquidator_asset_token: liq.token(asset),
+    }
+}
+
+/// Lender with 100 000 USDC; victim with 10 SOL borrowing 750 USDC at SOL = 100; liquidator with
+/// 10 000 USDC. Then SOL falls to 80: maint = 720 − 750 = −30, end = 720 − 765 = −45.
+pub async fn underwater_in(env: &Env) -> (User, User) {
+    let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
+        &[&lender.key],
+    )
+    .await
+    .unwrap();
+    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
+        &[&victim.key],
+    )
+    .await
+    .unwrap();
+    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
+    env.send(
+        &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
+        &[&victim.key],
+    )
+    .await
+    .unwrap();
+    let liq = env.user(&[(&env.usdc, 10_000_000_000)]).await;
+    env.set_price(&env.sol, "80", "0").await;
+    (victim, liq)
+}
+
+impl Env {
+    /// See [`underwater_in`].
+    pub async fn underwater(&self) -> (User, User) {
+        underwater_in(self).await
+    }
+}
