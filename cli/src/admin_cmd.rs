@@ -2,11 +2,9 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use scalpel::state::{Market, Protocol};
 use scalpel_client::admin::{plan, unsigned_transactions, AdminConfig};
 use scalpel_client::rpc::{read_keypair, RpcChain};
-use scalpel_client::{decode, health, pda, Chain};
-use serde_json::json;
+use scalpel_client::Chain;
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -107,56 +105,14 @@ pub fn show(args: &ShowArgs) -> Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let Some(p) = chain.account(&pda::protocol()).await? else {
-            bail!(
-                "no Scalpel protocol at {} on {}: run `scalpel admin apply` first",
-                pda::protocol(),
-                chain.url()
-            );
-        };
-        let p: Protocol = decode::protocol(&p.data)?;
-        let markets = health::markets(&chain).await?;
-        let report = show_json(&p, &markets)?;
+        let live = scalpel_client::admin::live(&chain)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:#} (cluster {})", chain.url()))?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            println!("{}", serde_json::to_string_pretty(&live)?);
         } else {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report)?.replace(['{', '}', '"', ','], "")
-            );
+            print!("{}", scalpel_client::admin::render(&live));
         }
         Ok(())
     })
-}
-
-/// The live parameters and pending changes as JSON.
-pub fn show_json(p: &Protocol, markets: &[(Pubkey, Market)]) -> Result<serde_json::Value> {
-    let params = p.params().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let pending = (p.pending.active != 0)
-        .then(|| json!({"eta": p.pending.eta, "params": format!("{:?}", p.pending.params())}));
-    let ms: Vec<_> = markets
-        .iter()
-        .map(|(k, m)| {
-            json!({
-                "index": m.market_index,
-                "market": k.to_string(),
-                "mint": m.mint.to_string(),
-                "oracle": m.oracle.to_string(),
-                "params": format!("{:?}", m.params().ok()),
-                "flags": m.flags,
-                "pending": (m.pending.active != 0).then(|| json!({"eta": m.pending.eta, "params": format!("{:?}", m.pending.params()), "oracle": m.pending.oracle.to_string()})),
-                "shift_end": (m.shift.active != 0).then_some(m.shift.end_ts),
-                "liquidation_paused_until": m.liquidation_paused_until,
-            })
-        })
-        .collect();
-    Ok(json!({
-        "admin": p.admin.to_string(),
-        "pending_admin": p.pending_admin.to_string(),
-        "guardian": p.guardian.to_string(),
-        "params": format!("{params:?}"),
-        "pause_flags": p.pause_flags,
-        "pending": pending,
-        "markets": ms,
-    }))
 }

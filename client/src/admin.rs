@@ -319,3 +319,146 @@ pub fn decode_transaction(b64: &str) -> Result<Transaction> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim())?;
     Ok(bincode::deserialize(&bytes)?)
 }
+
+/// The live governance state, for `scalpel admin show`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Live {
+    /// Admin key.
+    pub admin: String,
+    /// Proposed admin, if any.
+    pub pending_admin: Option<String>,
+    /// Guardian key.
+    pub guardian: String,
+    /// Parameters in force.
+    #[serde(serialize_with = "debug_str")]
+    pub params: ProtocolParams,
+    /// Protocol pause bits.
+    pub pause_flags: u8,
+    /// Queued protocol change: (eta, parameters).
+    #[serde(serialize_with = "debug_str")]
+    pub pending: Option<(i64, ProtocolParams)>,
+    /// Markets in index order.
+    pub markets: Vec<LiveMarket>,
+}
+
+/// One market's live governance state.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiveMarket {
+    /// Market index.
+    pub index: u16,
+    /// Market PDA.
+    pub market: String,
+    /// Mint.
+    pub mint: String,
+    /// Oracle.
+    pub oracle: String,
+    /// Parameters in force (stored weights).
+    #[serde(serialize_with = "debug_str")]
+    pub params: MarketParams,
+    /// Market flags.
+    pub flags: u8,
+    /// Queued change: (eta, parameters, oracle).
+    #[serde(serialize_with = "debug_str")]
+    pub pending: Option<(i64, MarketParams, String)>,
+    /// End of a maint-weight shift in progress.
+    pub shift_end: Option<i64>,
+    /// Liquidations paused until (0: not paused).
+    pub liquidation_paused_until: i64,
+}
+
+/// The program's parameter structs carry no serde (the on-chain crate stays lean): they are
+/// written as their `Debug` text, which names every field.
+fn debug_str<T: std::fmt::Debug, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:?}"))
+}
+
+/// Reads the live governance state.
+pub async fn live(chain: &dyn Chain) -> Result<Live> {
+    let account = chain.account(&pda::protocol()).await?.ok_or_else(|| {
+        anyhow!(
+            "no Scalpel protocol at {}: run `scalpel admin apply` first",
+            pda::protocol()
+        )
+    })?;
+    let p: Protocol = decode::protocol(&account.data)?;
+    let markets = crate::health::markets(chain).await?;
+    let none_if_default = |k: Pubkey| (k != Pubkey::default()).then(|| k.to_string());
+    Ok(Live {
+        admin: p.admin.to_string(),
+        pending_admin: none_if_default(p.pending_admin),
+        guardian: p.guardian.to_string(),
+        params: p.params().map_err(|e| anyhow!("{e}"))?,
+        pause_flags: p.pause_flags,
+        pending: (p.pending.active != 0).then(|| (p.pending.eta, p.pending.params())),
+        markets: markets
+            .iter()
+            .map(|(k, m)| {
+                Ok(LiveMarket {
+                    index: m.market_index,
+                    market: k.to_string(),
+                    mint: m.mint.to_string(),
+                    oracle: m.oracle.to_string(),
+                    params: m.params().map_err(|e| anyhow!("{e}"))?,
+                    flags: m.flags,
+                    pending: (m.pending.active != 0).then(|| {
+                        (
+                            m.pending.eta,
+                            m.pending.params(),
+                            m.pending.oracle.to_string(),
+                        )
+                    }),
+                    shift_end: (m.shift.active != 0).then_some(m.shift.end_ts),
+                    liquidation_paused_until: m.liquidation_paused_until,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+    })
+}
+
+/// `live` as readable text.
+pub fn render(l: &Live) -> String {
+    let p = &l.params;
+    let mut out = String::new();
+    out.push_str(&format!("admin      {}\n", l.admin));
+    if let Some(a) = &l.pending_admin {
+        out.push_str(&format!("proposed   {a} (must sign admin_accept)\n"));
+    }
+    out.push_str(&format!("guardian   {}\n", l.guardian));
+    out.push_str(&format!(
+        "protocol   buffer {} bps, split {}/{}/{} bps, k {} bps, bias cap {} bps, dust {} micro-USD, timelock {} s, shift {} s, pause flags {:#04b}\n",
+        p.liquidation_buffer_bps, p.split_bps[0], p.split_bps[1], p.split_bps[2], p.conf_multiplier_bps,
+        p.max_conf_bias_bps, p.dust_threshold_micro_usd, p.timelock_secs, p.weight_shift_secs, l.pause_flags
+    ));
+    if let Some((eta, q)) = &l.pending {
+        out.push_str(&format!(
+            "  queued   {q:?}, applicable from unix time {eta}\n"
+        ));
+    }
+    for m in &l.markets {
+        let q = &m.params;
+        out.push_str(&format!(
+            "market {}   {} (mint {}, oracle {})\n  weights  asset {}/{} liab {}/{} bps, penalty {} bps, conf ≤ {} bps, ages {}/{} s, caps {}/{}, curve {}@{} +{} +{} bps, flags {:#06b}\n",
+            m.index, m.market, m.mint, m.oracle, q.asset_weight_init_bps, q.asset_weight_maint_bps,
+            q.liab_weight_init_bps, q.liab_weight_maint_bps, q.liquidation_penalty_bps, q.max_conf_bps,
+            q.max_age_secs, q.max_age_liquidation_secs, q.deposit_cap, q.borrow_cap, q.base_rate_bps,
+            q.optimal_utilization_bps, q.slope1_bps, q.slope2_bps, m.flags
+        ));
+        if let Some((eta, q, oracle)) = &m.pending {
+            out.push_str(&format!(
+                "  queued   {q:?} with oracle {oracle}, applicable from unix time {eta}\n"
+            ));
+        }
+        if let Some(end) = m.shift_end {
+            out.push_str(&format!(
+                "  shift    maintenance weights moving to target until unix time {end}\n"
+            ));
+        }
+        if m.liquidation_paused_until > 0 {
+            out.push_str(&format!(
+                "  paused   liquidations until unix time {}\n",
+                m.liquidation_paused_until
+            ));
+        }
+    }
+    out
+}

@@ -208,3 +208,41 @@ async fn shipped_devnet_migration_is_valid() {
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn show_reports_live_parameters_and_pending_changes() {
+    let env = Env::new().await;
+    let admin = env.admin.pubkey();
+    let tighter = scalpel::params::MarketParams {
+        liquidation_penalty_bps: 600,
+        ..sol_params()
+    };
+    env.send(
+        &[scalpel_client::ix::params_queue_market(
+            &admin,
+            &env.sol.mint,
+            &env.sol.oracle,
+            1,
+            env.sol.feed_id,
+            tighter,
+        )],
+        &[],
+    )
+    .await
+    .unwrap();
+    let live = admin::live(&env.chain).await.unwrap();
+    assert_eq!(live.admin, admin.to_string());
+    assert_eq!(live.markets.len(), 2);
+    assert_eq!(live.markets[0].params.liquidation_penalty_bps, 500);
+    let (eta, queued, oracle) = live.markets[0].pending.clone().unwrap();
+    assert_eq!(queued.liquidation_penalty_bps, 600);
+    assert_eq!(oracle, env.sol.oracle.to_string());
+    assert_eq!(eta, env.now().await + 86_400);
+    let text = admin::render(&live);
+    assert!(
+        text.contains("penalty 500 bps") && text.contains("queued"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&live).unwrap();
+    assert_eq!(json["markets"][1]["index"], 1);
+}
