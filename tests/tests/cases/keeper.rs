@@ -2,9 +2,7 @@
 //! and the same under a chain that fails a fraction of its calls.
 
 use crate::program_test::*;
-use anchor_lang::Discriminator;
 use async_trait::async_trait;
-use scalpel::state::MarginAccount;
 use scalpel_client::keeper::{ata, Keeper, KeeperConfig, PassSummary};
 use scalpel_client::{health, ix, token, Chain, TxFailure, TxOutcome};
 use solana_sdk::{
@@ -291,5 +289,4 @@ async fn keeper_keeps_going_through_failing_calls_and_ends_in_the_same_state() {
     let after = views(&env, &users).await;
     let after_data = data(&env, &users).await;
     check_outcome(&before, &after, &before_data, &after_data);
-    let _ = MarginAccount::DISCRIMINATOR;
 }
