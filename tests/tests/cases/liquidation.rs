@@ -471,3 +471,32 @@ async fn liquidation_refusals_change_nothing() {
     )
     .await;
 }
+
+/// A solvent account with a dust deposit and a smaller debt cannot have its debt forgiven.
+#[tokio::test]
+async fn bad_debt_needs_an_underwater_account() {
+    let env = Env::new().await;
+    let lender = env.user(&[(&env.usdc, 1_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&lender.mv(&env.usdc), 1_000_000_000)],
+        &[&lender.key],
+    )
+    .await
+    .unwrap();
+    // 0.009 SOL = 0.90 USD of collateral (under the 1 USD dust threshold), 0.50 USDC borrowed.
+    let u = env.user(&[(&env.sol, 9_000_000)]).await;
+    env.send(&[ix::deposit(&u.mv(&env.sol), 9_000_000)], &[&u.key])
+        .await
+        .unwrap();
+    let pairs = env.pairs(&u, Some(&env.usdc), None).await;
+    env.send(&[ix::borrow(&u.mv(&env.usdc), 500_000, &pairs)], &[&u.key])
+        .await
+        .unwrap();
+    let pairs = env.pairs(&u, None, None).await;
+    env.expect_rejected(
+        &[ix::bad_debt_resolve(&u.account, &env.usdc.mint, &pairs)],
+        &[],
+        "BadDebtNotEligible",
+    )
+    .await;
+}

@@ -1,4 +1,5 @@
-//! Clears the debt of an account with no collateral left (DESIGN section 7): the market's
+//! Clears the debt of a liquidatable account with no collateral worth the dust threshold left
+//! (DESIGN section 7, plus the liquidatable requirement): the market's
 //! insurance vault covers what it can, the rest is socialized over the market's depositors by
 //! lowering the deposit index, and what cannot be socialized (no depositors) is recorded as the
 //! market's deficit.
@@ -49,7 +50,11 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
     let resolved = resolve_positions(&account, ctx.remaining_accounts, now, PriceAge::Maintenance)?;
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     let health = compute_health(&inputs, &protocol.health_params()?)?;
-    if health.asset_value >= protocol.dust_threshold() {
+    // Only an account that is under water and has nothing left worth seizing: a solvent account
+    // with a dust deposit and a smaller debt must not get its debt forgiven (that would let anyone
+    // borrow against dust and walk away with insurance and depositor money).
+    let being = account.being_liquidated != 0;
+    if health.asset_value >= protocol.dust_threshold() || !health.is_liquidatable(being) {
         return err!(ScalpelError::BadDebtNotEligible);
     }
     let slot = account.find(market_index).ok_or(ScalpelError::NoDebt)?;
