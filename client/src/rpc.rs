@@ -51,6 +51,41 @@ impl RpcChain {
     }
 }
 
+impl RpcChain {
+    /// Logs and compute units of a confirmed transaction (events live in its logs). A node that
+    /// cannot serve `getTransaction` yet (or at all) yields an outcome without logs.
+    async fn landed_outcome(&self, signature: &solana_sdk::signature::Signature) -> TxOutcome {
+        let config = solana_rpc_client_api::config::RpcTransactionConfig {
+            encoding: Some(solana_transaction_status_client_types::UiTransactionEncoding::Base64),
+            commitment: Some(self.commitment),
+            max_supported_transaction_version: Some(0),
+        };
+        match self
+            .client
+            .get_transaction_with_config(signature, config)
+            .await
+        {
+            Ok(tx) => {
+                let meta = tx.transaction.meta;
+                TxOutcome {
+                    logs: meta
+                        .as_ref()
+                        .and_then(|m| Option::<Vec<String>>::from(m.log_messages.clone()))
+                        .unwrap_or_default(),
+                    return_data: None,
+                    compute_units: meta
+                        .and_then(|m| Option::<u64>::from(m.compute_units_consumed))
+                        .unwrap_or_default(),
+                }
+            }
+            Err(e) => {
+                tracing::debug!(%signature, error = %e, "transaction logs unavailable");
+                TxOutcome::default()
+            }
+        }
+    }
+}
+
 /// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
 pub fn read_keypair(path: &std::path::Path) -> anyhow::Result<Keypair> {
     let text = std::fs::read_to_string(path)
@@ -187,7 +222,7 @@ impl Chain for RpcChain {
 
     async fn send_signed(&self, tx: Transaction) -> anyhow::Result<Result<TxOutcome, TxFailure>> {
         match self.client.send_and_confirm_transaction(&tx).await {
-            Ok(_) => Ok(Ok(TxOutcome::default())),
+            Ok(signature) => Ok(Ok(self.landed_outcome(&signature).await)),
             Err(e) => match e.kind().get_transaction_error() {
                 Some(tx_err) => Ok(Err(failure(&tx_err, preflight_logs(e.kind())))),
                 None => Err(anyhow!(e).context(format!("sending to {}", self.client.url()))),

@@ -466,12 +466,21 @@ async fn keeper_over_rpc_liquidates() {
             (s.liquidatable, s.liquidated, s.liquidations, s.failures),
             (1, 1, 1, 0)
         );
-        // Over RPC there are no logs: the summary carries the plan the program executed.
+        // The summary comes from the program's events, read back with getTransaction.
         assert_eq!(s.events[0].repaid, 600_000_000);
         assert!((s.repaid_usd - 600.0).abs() < 1e-6);
         assert_eq!(env.balance(&usdc_ata).await, 400_000_000);
         let again = keeper.pass().await.unwrap();
         assert_eq!(again.liquidatable, 0);
+        // Landed transactions come back with their logs (getTransaction), so events parse.
+        let out = rpc
+            .send(&[ix::market_accrue(&env.usdc.market)], &[&bot])
+            .await
+            .unwrap()
+            .unwrap();
+        let accrued = scalpel_client::events::parse::<scalpel::events::MarketAccrued>(&out.logs);
+        assert_eq!(accrued.len(), 1);
+        assert_eq!(accrued[0].market, env.usdc.market);
         check_bridge(&bridge);
     })
     .await

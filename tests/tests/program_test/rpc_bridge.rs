@@ -98,6 +98,8 @@ struct State {
     keyring: Mutex<Vec<Keypair>>,
     /// Landed transactions: slot and error (an error only when sent with `skipPreflight`).
     landed: Mutex<HashMap<Signature, (u64, Option<TransactionError>)>>,
+    /// Wire bytes (base64) and logs of landed transactions, for `getTransaction`.
+    transactions: Mutex<HashMap<Signature, (String, Vec<String>)>>,
     /// Blockhashes handed out or seen in transactions.
     blockhashes: Mutex<HashSet<Hash>>,
     /// Every method called, in order.
@@ -139,6 +141,7 @@ impl RpcBridge {
             host,
             keyring: Mutex::new(vec![payer]),
             landed: Mutex::new(HashMap::new()),
+            transactions: Mutex::new(HashMap::new()),
             blockhashes: Mutex::new(HashSet::new()),
             calls: Mutex::new(Vec::new()),
             unknown: Mutex::new(Vec::new()),
@@ -399,6 +402,7 @@ async fn dispatch(state: &State, method: &str, params: &Value) -> RpcResult {
         "getSlot" | "getBlockHeight" => Ok(json!(slot(state).await?)),
         "getSignatureStatuses" => get_signature_statuses(state, params).await,
         "sendTransaction" => send_transaction(state, params).await,
+        "getTransaction" => get_transaction(state, params).await,
         "simulateTransaction" => simulate_transaction(state, params).await,
         "getHealth" => Ok(json!("ok")),
         "getVersion" => Ok(json!({ "solana-core": VERSION, "feature-set": 0 })),
@@ -807,6 +811,32 @@ fn simulation_result(
     }
 }
 
+/// `getTransaction` for a transaction this bridge landed: its bytes and logs.
+async fn get_transaction(state: &State, params: &Value) -> RpcResult {
+    let sig: String = required(params, 0)?;
+    let sig = Signature::from_str(&sig).map_err(|e| RpcErr::invalid_params(e.to_string()))?;
+    let Some((wire, logs)) = lock(&state.transactions).get(&sig).cloned() else {
+        return Ok(Value::Null);
+    };
+    let slot = lock(&state.landed)
+        .get(&sig)
+        .map(|(s, _)| *s)
+        .unwrap_or_default();
+    Ok(json!({
+        "slot": slot,
+        "transaction": [wire, "base64"],
+        "meta": {
+            "err": null,
+            "status": {"Ok": null},
+            "fee": 5000,
+            "preBalances": [],
+            "postBalances": [],
+            "logMessages": logs,
+        },
+        "blockTime": null,
+    }))
+}
+
 async fn send_transaction(state: &State, params: &Value) -> RpcResult {
     let encoded: String = required(params, 0)?;
     let config: RpcSendTransactionConfig = param(params, 1)?.unwrap_or_default();
@@ -823,6 +853,8 @@ async fn send_transaction(state: &State, params: &Value) -> RpcResult {
         .ok_or_else(|| RpcErr::invalid_params("transaction has no signatures"))?;
     lock(&state.blockhashes).insert(tx.message.recent_blockhash);
     let message = tx.message.clone();
+    let wire = base64::engine::general_purpose::STANDARD
+        .encode(bincode::serialize(&tx).map_err(RpcErr::internal)?);
     let outcome = state
         .chain()
         .send_signed(tx)
@@ -830,8 +862,9 @@ async fn send_transaction(state: &State, params: &Value) -> RpcResult {
         .map_err(RpcErr::internal)?;
     let slot = slot(state).await?;
     match outcome {
-        Ok(_) => {
+        Ok(o) => {
             lock(&state.landed).insert(signature, (slot, None));
+            lock(&state.transactions).insert(signature, (wire, o.logs));
             Ok(json!(signature.to_string()))
         }
         Err(f) => {
