@@ -500,3 +500,80 @@ async fn bad_debt_needs_an_underwater_account() {
     )
     .await;
 }
+
+/// Bad debt larger than the market's deposits: depositors lose at most 99%, the rest is the
+/// market's deficit, and the market keeps accepting deposits.
+#[tokio::test]
+async fn bad_debt_beyond_deposits_leaves_a_deficit_not_a_dead_market() {
+    let env = Env::new().await;
+    let lender = env.user(&[(&env.usdc, 2_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000)],
+        &[&lender.key],
+    )
+    .await
+    .unwrap();
+    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
+        &[&victim.key],
+    )
+    .await
+    .unwrap();
+    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
+    env.send(
+        &[ix::borrow(&victim.mv(&env.usdc), 100_000_000, &pairs)],
+        &[&victim.key],
+    )
+    .await
+    .unwrap();
+    // SOL to 0.01: 10 SOL are worth 0.10 USD against 100 USDC of debt.
+    let liq = env.user(&[(&env.usdc, 1_000_000_000)]).await;
+    env.set_price(&env.sol, "0.01", "0").await;
+    let pairs = env.pairs(&victim, None, None).await;
+    env.send(
+        &[ix::liquidate(
+            &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
+            u64::MAX,
+            &pairs,
+        )],
+        &[&liq.key],
+    )
+    .await
+    .unwrap();
+    let pairs = env.pairs(&victim, None, None).await;
+    let out = env
+        .send(
+            &[ix::bad_debt_resolve(
+                &victim.account,
+                &env.usdc.mint,
+                &pairs,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+    let b = &events::parse::<BadDebtResolved>(&out.logs)[0];
+    let deposits_before = 100_000_000u64; // the lender's 100 USDC
+    assert_eq!(b.covered, 0, "no insurance in this market");
+    assert!(
+        b.socialized <= deposits_before * 99 / 100,
+        "{}",
+        b.socialized
+    );
+    assert_eq!(b.socialized + b.deficit, b.debt);
+    let m = env.market(&env.usdc).await;
+    assert_eq!(m.deficit, b.deficit);
+    assert!(
+        m.deposit_index.get() >= I80F48::from_num(0.0099),
+        "{}",
+        m.deposit_index.get()
+    );
+    // The market still takes deposits.
+    env.send(
+        &[ix::deposit(&lender.mv(&env.usdc), 1_000_000_000)],
+        &[&lender.key],
+    )
+    .await
+    .unwrap();
+}

@@ -73,7 +73,9 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
         // depositors never lose more than the debt).
         let total_shares = m.total_deposit_shares.get();
         let deposits = m.total_deposits()?;
-        let socialized = rest.min(deposits);
+        // At most 99% of the deposits: the index never reaches zero (which would make every
+        // later deposit into this market fail); what is left is recorded as the deficit.
+        let socialized = rest.min(deposits.safe_sub(deposits / 100)?);
         if socialized > 0 && total_shares > I80F48::ZERO {
             let drop = fx(socialized).safe_div(total_shares)?;
             let index = m.deposit_index.get().safe_sub(drop)?.max(I80F48::ZERO);
