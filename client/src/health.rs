@@ -9,7 +9,8 @@ use scalpel::instructions::HealthView;
 use scalpel::math::{compute_health, Health, HealthPosition, I80F48};
 use scalpel::oracle::read_price;
 use scalpel::state::{MarginAccount, Market, Protocol};
-use solana_sdk::pubkey::Pubkey;
+use solana_sdk::{account::Account, pubkey::Pubkey};
+use std::collections::HashMap;
 
 /// Every market of the program, by index.
 pub async fn markets(chain: &dyn Chain) -> Result<Vec<(Pubkey, Market)>> {
@@ -77,8 +78,55 @@ pub struct ResolvedInput {
     pub penalty: I80F48,
 }
 
-/// Resolves every active position of `account` with the program's `read_price` and
-/// `position_input`, at the chain's clock.
+/// Resolves every active position of `account` from markets and oracle accounts already read,
+/// with the program's `read_price` and `position_input` (no I/O: the keeper resolves thousands of
+/// accounts from one batch of reads).
+pub fn resolve_positions(
+    account: &MarginAccount,
+    markets: &[(Pubkey, Market)],
+    oracles: &HashMap<Pubkey, Account>,
+    now: i64,
+    age: PriceAge,
+) -> Result<Vec<ResolvedInput>> {
+    account
+        .active_positions()
+        .map(|p| {
+            let (key, market) = markets
+                .iter()
+                .find(|(_, m)| m.market_index == p.market_index)
+                .ok_or_else(|| anyhow!("market index {} not found", p.market_index))?;
+            let oracle = oracles
+                .get(&market.oracle)
+                .ok_or_else(|| anyhow!("oracle {} missing", market.oracle))?;
+            let cfg = market.oracle_config().map_err(|e| anyhow!(e.name()))?;
+            let price = read_price(&cfg, &oracle.owner, &oracle.data, now, age.max_age(market))
+                .map_err(|e| anyhow!(e.name()))?;
+            Ok(ResolvedInput {
+                market_index: p.market_index,
+                market: *key,
+                input: position_input(market, p.shares(), &price, now)
+                    .map_err(|e| anyhow!("{e}"))?,
+                penalty: market.liquidation_penalty().map_err(|e| anyhow!("{e}"))?,
+            })
+        })
+        .collect()
+}
+
+/// Every oracle account of `markets`, in one batched read.
+pub async fn oracles(
+    chain: &dyn Chain,
+    markets: &[(Pubkey, Market)],
+) -> Result<HashMap<Pubkey, Account>> {
+    let keys: Vec<Pubkey> = markets.iter().map(|(_, m)| m.oracle).collect();
+    let accounts = chain.accounts(&keys).await?;
+    Ok(keys
+        .into_iter()
+        .zip(accounts)
+        .filter_map(|(k, a)| a.map(|a| (k, a)))
+        .collect())
+}
+
+/// [`resolve_positions`] at the chain's clock, reading the oracles first.
 pub async fn account_inputs(
     chain: &dyn Chain,
     account: &MarginAccount,
@@ -86,31 +134,8 @@ pub async fn account_inputs(
     age: PriceAge,
 ) -> Result<Vec<ResolvedInput>> {
     let now = chain.clock().await?.unix_timestamp;
-    let mut out = Vec::new();
-    for p in account.active_positions() {
-        let (key, market) = markets
-            .iter()
-            .find(|(_, m)| m.market_index == p.market_index)
-            .ok_or_else(|| anyhow!("market index {} not found", p.market_index))?;
-        let oracle = chain
-            .account(&market.oracle)
-            .await?
-            .ok_or_else(|| anyhow!("oracle {} missing", market.oracle))?;
-        let max_age = match age {
-            PriceAge::RiskIncreasing => market.max_age_secs,
-            PriceAge::Maintenance => market.max_age_liquidation_secs,
-        };
-        let cfg = market.oracle_config().map_err(|e| anyhow!(e.name()))?;
-        let price = read_price(&cfg, &oracle.owner, &oracle.data, now, max_age)
-            .map_err(|e| anyhow!(e.name()))?;
-        out.push(ResolvedInput {
-            market_index: p.market_index,
-            market: *key,
-            input: position_input(market, p.shares(), &price, now).map_err(|e| anyhow!("{e}"))?,
-            penalty: market.liquidation_penalty().map_err(|e| anyhow!("{e}"))?,
-        });
-    }
-    Ok(out)
+    let oracles = oracles(chain, markets).await?;
+    resolve_positions(account, markets, &oracles, now, age)
 }
 
 /// Health computed off-chain with the program's functions, at the chain's clock.

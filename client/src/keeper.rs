@@ -4,18 +4,17 @@
 //! instructions, re-check by simulation, send with retries and backoff, and never stop on one bad
 //! account or RPC error. The same code runs against a cluster (`RpcChain`) and in-process.
 
+use crate::health::{resolve_positions, ResolvedInput};
 use crate::{chain::TxFailure, decode, events, ix, pda, Chain};
 use anchor_lang::Discriminator;
 use anyhow::{anyhow, Result};
 use scalpel::events::LiquidationEvent;
-use scalpel::health_accounts::position_input;
+use scalpel::health_accounts::PriceAge;
 use scalpel::math::liquidation::{plan_liquidation, LiquidationPlan};
 use scalpel::math::{compute_health, token_value, HealthPosition, I80F48};
-use scalpel::oracle::read_price;
 use scalpel::state::{MarginAccount, Market, Protocol};
 use serde::Serialize;
 use solana_sdk::{
-    account::Account,
     compute_budget::ComputeBudgetInstruction,
     instruction::{AccountMeta, Instruction},
     pubkey,
@@ -150,14 +149,6 @@ pub struct PlannedPair {
     pub bonus_usd: f64,
 }
 
-/// One resolved position of a scanned account.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    market_index: u16,
-    input: HealthPosition,
-    penalty: I80F48,
-}
-
 /// A liquidatable account and its planned pairs.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -225,19 +216,17 @@ impl<'a> Keeper<'a> {
     pub async fn scan(
         &self,
         balances: &HashMap<Pubkey, u64>,
+        markets: &[(Pubkey, Market)],
     ) -> Result<(usize, Vec<Target>, usize)> {
         let protocol_account = retry!(self, self.chain.account(&pda::protocol()))?
             .ok_or_else(|| anyhow!("no Scalpel protocol on this cluster"))?;
         let protocol: Protocol = decode::protocol(&protocol_account.data)?;
         let params = protocol.liquidation_params().map_err(|e| anyhow!("{e}"))?;
-        let markets: Vec<(Pubkey, Market)> = retry!(self, crate::health::markets(self.chain))?;
-        let oracle_keys: Vec<Pubkey> = markets.iter().map(|(_, m)| m.oracle).collect();
-        let oracles: Vec<Option<Account>> = retry!(self, self.chain.accounts(&oracle_keys))?;
+        let oracles = retry!(self, crate::health::oracles(self.chain, markets))?;
         let now = retry!(self, self.chain.clock())?.unix_timestamp;
-        let by_index: HashMap<u16, (Pubkey, &Market, Option<&Account>)> = markets
+        let by_index: HashMap<u16, (Pubkey, &Market)> = markets
             .iter()
-            .zip(oracles.iter())
-            .map(|((k, m), o)| (m.market_index, (*k, m, o.as_ref())))
+            .map(|(k, m)| (m.market_index, (*k, m)))
             .collect();
         let raw = retry!(
             self,
@@ -255,39 +244,19 @@ impl<'a> Keeper<'a> {
                     continue;
                 }
             };
-            let mut slots = Vec::new();
-            let mut ok = true;
-            for p in account.active_positions() {
-                let resolved = by_index
-                    .get(&p.market_index)
-                    .ok_or_else(|| anyhow!("unknown market index {}", p.market_index))
-                    .and_then(|(_, m, o)| {
-                        let o = o.ok_or_else(|| anyhow!("oracle {} missing", m.oracle))?;
-                        let cfg = m.oracle_config().map_err(|e| anyhow!(e.name()))?;
-                        let price =
-                            read_price(&cfg, &o.owner, &o.data, now, m.max_age_liquidation_secs)
-                                .map_err(|e| anyhow!(e.name()))?;
-                        let input = position_input(m, p.shares(), &price, now)
-                            .map_err(|e| anyhow!("{e}"))?;
-                        let penalty = m.liquidation_penalty().map_err(|e| anyhow!("{e}"))?;
-                        Ok(Slot {
-                            market_index: p.market_index,
-                            input,
-                            penalty,
-                        })
-                    });
-                match resolved {
-                    Ok(s) => slots.push(s),
-                    Err(e) => {
-                        tracing::debug!(account = %key, error = %e, "position not priced; skipping account");
-                        ok = false;
-                        break;
-                    }
+            let slots = match resolve_positions(
+                &account,
+                markets,
+                &oracles,
+                now,
+                PriceAge::Maintenance,
+            ) {
+                Ok(slots) => slots,
+                Err(e) => {
+                    tracing::debug!(account = %key, error = %e, "position not priced; skipping account");
+                    continue;
                 }
-            }
-            if !ok {
-                continue;
-            }
+            };
             let inputs: Vec<HealthPosition> = slots.iter().map(|s| s.input).collect();
             let Ok(h) = compute_health(&inputs, &params.health) else {
                 failures += 1;
@@ -299,18 +268,14 @@ impl<'a> Keeper<'a> {
             }
             if h.asset_value < params.dust_threshold {
                 // Nothing left to seize: the debt goes to insurance and depositors.
-                let mut remaining: Vec<Slot> = slots.clone();
+                let mut remaining: Vec<ResolvedInput> = slots.clone();
                 let mut bad_debt = Vec::new();
                 for s in slots.iter().filter(|s| s.input.debt > 0) {
                     let pairs = remaining
                         .iter()
-                        .filter_map(|r| {
-                            by_index
-                                .get(&r.market_index)
-                                .map(|(k, m, _)| (*k, m.oracle))
-                        })
+                        .filter_map(|r| by_index.get(&r.market_index).map(|(k, m)| (*k, m.oracle)))
                         .collect();
-                    if let Some((_, m, _)) = by_index.get(&s.market_index) {
+                    if let Some((_, m)) = by_index.get(&s.market_index) {
                         bad_debt.push((m.mint, pairs));
                     }
                     remaining.retain(|r| r.market_index != s.market_index);
@@ -348,10 +313,10 @@ impl<'a> Keeper<'a> {
     /// on while the account stays below target.
     fn plan_steps(
         &self,
-        slots: &[Slot],
+        slots: &[ResolvedInput],
         mut being: bool,
         params: &scalpel::math::liquidation::LiquidationParams,
-        by_index: &HashMap<u16, (Pubkey, &Market, Option<&Account>)>,
+        by_index: &HashMap<u16, (Pubkey, &Market)>,
         balances: &HashMap<Pubkey, u64>,
     ) -> PlannedSteps {
         let mut slots = slots.to_vec();
@@ -365,7 +330,7 @@ impl<'a> Keeper<'a> {
             for (li, l) in slots.iter().enumerate().filter(|(_, s)| s.input.debt > 0) {
                 let mint = by_index
                     .get(&l.market_index)
-                    .map(|(_, m, _)| m.mint)
+                    .map(|(_, m)| m.mint)
                     .unwrap_or_default();
                 let have = budget.get(&mint).copied().unwrap_or(0);
                 if have == 0 {
@@ -393,16 +358,12 @@ impl<'a> Keeper<'a> {
             health.push(
                 slots
                     .iter()
-                    .filter_map(|s| {
-                        by_index
-                            .get(&s.market_index)
-                            .map(|(k, m, _)| (*k, m.oracle))
-                    })
+                    .filter_map(|s| by_index.get(&s.market_index).map(|(k, m)| (*k, m.oracle)))
                     .collect(),
             );
             let liab_mint = by_index
                 .get(&slots[li].market_index)
-                .map(|(_, m, _)| m.mint)
+                .map(|(_, m)| m.mint)
                 .unwrap_or_default();
             if let Some(b) = budget.get_mut(&liab_mint) {
                 *b = b.saturating_sub(plan.repay);
@@ -430,10 +391,9 @@ impl<'a> Keeper<'a> {
     }
 
     /// The bot's balance of every market mint (its associated token accounts).
-    pub async fn balances(&self) -> Result<HashMap<Pubkey, u64>> {
-        let markets = retry!(self, crate::health::markets(self.chain))?;
+    pub async fn balances(&self, markets: &[(Pubkey, Market)]) -> Result<HashMap<Pubkey, u64>> {
         let mut out = HashMap::new();
-        for (_, m) in &markets {
+        for (_, m) in markets {
             let me = self.liquidator.pubkey();
             let amount = retry!(self, crate::token::balance(self.chain, &ata(&me, &m.mint)))?;
             out.insert(m.mint, amount);
@@ -461,9 +421,10 @@ impl<'a> Keeper<'a> {
 
     /// One pass: scan, rank, re-check, send. Errors on single accounts are counted, not raised.
     pub async fn pass(&self) -> Result<PassSummary> {
-        let balances = self.balances().await?;
-        let (scanned, targets, failures) = self.scan(&balances).await?;
+        // One read of the markets serves the balances, the scan and the instructions.
         let markets = retry!(self, crate::health::markets(self.chain))?;
+        let balances = self.balances(&markets).await?;
+        let (scanned, targets, failures) = self.scan(&balances, &markets).await?;
         let mint_of: HashMap<u16, Pubkey> = markets
             .iter()
             .map(|(_, m)| (m.market_index, m.mint))

@@ -50,13 +50,11 @@ pub fn price_update_v2(p: &PullPrice) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-/// A decimal price (e.g. `"101.25"`) as a mantissa at `expo`.
+/// A decimal price (e.g. `"101.25"`) as a mantissa at `expo` (≤ 0).
 pub fn mantissa(decimal: &str, expo: i32) -> Result<i64> {
-    let (int, frac) = decimal.split_once('.').unwrap_or((decimal, ""));
-    let places = expo.unsigned_abs() as usize;
-    if expo > 0 || frac.len() > places {
-        anyhow::bail!("{decimal} has more decimals than exponent {expo} allows");
+    if expo > 0 {
+        anyhow::bail!("exponent {expo} is positive; prices here use expo <= 0");
     }
-    let digits = format!("{int}{frac:0<places$}");
-    Ok(digits.parse::<i64>()?)
+    let places = u8::try_from(expo.unsigned_abs())?;
+    Ok(i64::try_from(crate::units::parse_amount(decimal, places)?)?)
 }

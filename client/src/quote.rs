@@ -17,6 +17,7 @@ use scalpel::health_accounts::PriceAge;
 use scalpel::math::liquidation::{
     alternatives, plan_liquidation, Alternative, LiquidationError, LiquidationPlan, RepayBound,
 };
+pub use scalpel::math::liquidation_price;
 use scalpel::math::{compute_health, token_value, Health, HealthPosition, I80F48};
 use scalpel::state::{MarginAccount, Market, Protocol};
 use serde::Serialize;
@@ -326,38 +327,6 @@ fn health_quote(h: &Health) -> HealthQuote {
         liab_value: usd(h.liab_value),
         raw: *h,
     }
-}
-
-/// The oracle price of `p`'s token at which `health_maint` reaches zero, every other price fixed.
-///
-/// `health_maint` is linear in one token's price: a deposit contributes
-/// `deposit_tokens · wA_maint · p` and a debt `−debt_tokens · wL_maint · p`, so with `m` the
-/// maintenance health now and `s` that slope (the token amount valued by the program's
-/// `token_value` at a "price" equal to the weight), the root is `p − m / s` for a deposit and
-/// `p + m / s` for a debt. `None` without debt (never liquidatable), when the slope is zero, when
-/// the root is not a positive price, or when it is not representable.
-pub fn liquidation_price(health: &Health, p: &HealthPosition) -> Option<I80F48> {
-    if health.liab_maint <= I80F48::ZERO {
-        return None;
-    }
-    let (amount, weight, sign) = if p.deposit > 0 {
-        (p.deposit, p.asset_weight_maint, -1)
-    } else if p.debt > 0 {
-        (p.debt, p.liab_weight_maint, 1)
-    } else {
-        return None;
-    };
-    let slope = token_value(amount, weight, p.decimals).ok()?;
-    if slope <= I80F48::ZERO {
-        return None;
-    }
-    let shift = health.maint.checked_div(slope)?;
-    let root = if sign < 0 {
-        p.price.checked_sub(shift)?
-    } else {
-        p.price.checked_add(shift)?
-    };
-    (root > I80F48::ZERO).then_some(root)
 }
 
 /// A price with 6 decimals, or 6 significant digits when below 0.1 USD (up to 18 decimals).

@@ -21,6 +21,16 @@ pub enum PriceAge {
     Maintenance,
 }
 
+impl PriceAge {
+    /// The market's age limit for this kind of read.
+    pub fn max_age(self, market: &Market) -> u32 {
+        match self {
+            PriceAge::RiskIncreasing => market.max_age_secs,
+            PriceAge::Maintenance => market.max_age_liquidation_secs,
+        }
+    }
+}
+
 /// A resolved position: its slot, market, price and health input.
 #[derive(Clone, Copy, Debug)]
 pub struct ResolvedPosition {
@@ -70,10 +80,7 @@ pub fn resolve_positions<'info>(
         if *oracle_ai.key != market.oracle {
             return err!(ScalpelError::OracleMismatch);
         }
-        let max_age = match age {
-            PriceAge::RiskIncreasing => market.max_age_secs,
-            PriceAge::Maintenance => market.max_age_liquidation_secs,
-        };
+        let max_age = age.max_age(&market);
         let cfg = market.oracle_config()?;
         let data = oracle_ai.try_borrow_data()?;
         let price = read_price(&cfg, oracle_ai.owner, &data, now, max_age)?;

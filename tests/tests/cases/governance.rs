@@ -248,24 +248,8 @@ async fn market_change_moves_the_oracle_only_through_the_timelock() {
 async fn maint_weight_tightening_shifts_gradually() {
     let env = Env::new().await;
     let admin = env.admin.pubkey();
-    let lender = env.user(&[(&env.usdc, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 10_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
-    let u = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(&[ix::deposit(&u.mv(&env.sol), 10_000_000_000)], &[&u.key])
-        .await
-        .unwrap();
-    let pairs = env.pairs(&u, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&u.mv(&env.usdc), 700_000_000, &pairs)],
-        &[&u.key],
-    )
-    .await
-    .unwrap();
+    env.lender(10_000_000_000, 0).await;
+    let u = env.borrower(10_000_000_000, 700_000_000).await;
     // SOL maint asset weight 0.9 → 0.65 (init 0.8 → 0.6): maint 200 USD now, −50 at the end.
     let tighter = MarketParams {
         asset_weight_init_bps: 6_000,

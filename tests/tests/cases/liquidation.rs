@@ -476,22 +476,9 @@ async fn liquidation_refusals_change_nothing() {
 #[tokio::test]
 async fn bad_debt_needs_an_underwater_account() {
     let env = Env::new().await;
-    let lender = env.user(&[(&env.usdc, 1_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 1_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
+    env.lender(1_000_000_000, 0).await;
     // 0.009 SOL = 0.90 USD of collateral (under the 1 USD dust threshold), 0.50 USDC borrowed.
-    let u = env.user(&[(&env.sol, 9_000_000)]).await;
-    env.send(&[ix::deposit(&u.mv(&env.sol), 9_000_000)], &[&u.key])
-        .await
-        .unwrap();
-    let pairs = env.pairs(&u, Some(&env.usdc), None).await;
-    env.send(&[ix::borrow(&u.mv(&env.usdc), 500_000, &pairs)], &[&u.key])
-        .await
-        .unwrap();
+    let u = env.borrower(9_000_000, 500_000).await;
     let pairs = env.pairs(&u, None, None).await;
     env.expect_rejected(
         &[ix::bad_debt_resolve(&u.account, &env.usdc.mint, &pairs)],
@@ -506,27 +493,8 @@ async fn bad_debt_needs_an_underwater_account() {
 #[tokio::test]
 async fn bad_debt_beyond_deposits_leaves_a_deficit_not_a_dead_market() {
     let env = Env::new().await;
-    let lender = env.user(&[(&env.usdc, 2_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
-    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&victim.mv(&env.usdc), 100_000_000, &pairs)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
+    let lender = env.lender(100_000_000, 1_900_000_000).await;
+    let victim = env.borrower(10_000_000_000, 100_000_000).await;
     // SOL to 0.01: 10 SOL are worth 0.10 USD against 100 USDC of debt.
     let liq = env.user(&[(&env.usdc, 1_000_000_000)]).await;
     env.set_price(&env.sol, "0.01", "0").await;

@@ -75,27 +75,8 @@ fn assert_same_plans(q: &Quote, v: &HealthView) {
 /// Lender with 100 000 USDC; victim with 10 SOL borrowing 750 USDC at SOL = 100 (healthy:
 /// maint = 900 − 750 = 150); liquidator with 10 000 USDC.
 async fn setup(env: &Env) -> (User, User, User) {
-    let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .expect("lender deposit");
-    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
-        &[&victim.key],
-    )
-    .await
-    .expect("victim deposit");
-    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
-        &[&victim.key],
-    )
-    .await
-    .expect("borrow");
+    let lender = env.lender(100_000_000_000, 0).await;
+    let victim = env.borrower(10_000_000_000, 750_000_000).await;
     let liq = env.user(&[(&env.usdc, 10_000_000_000)]).await;
     (lender, victim, liq)
 }

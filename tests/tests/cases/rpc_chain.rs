@@ -414,27 +414,8 @@ async fn presigned_transactions_go_through_send_signed() {
 async fn keeper_over_rpc_liquidates() {
     bounded(async {
         let (env, bridge, rpc) = setup().await;
-        let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
-        env.send(
-            &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
-            &[&lender.key],
-        )
-        .await
-        .unwrap();
-        let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
-        env.send(
-            &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
-            &[&victim.key],
-        )
-        .await
-        .unwrap();
-        let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
-        env.send(
-            &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
-            &[&victim.key],
-        )
-        .await
-        .unwrap();
+        env.lender(100_000_000_000, 0).await;
+        env.borrower(10_000_000_000, 750_000_000).await;
         let bot = solana_sdk::signature::Keypair::new();
         let fund = solana_system_interface::instruction::transfer(
             &env.admin.pubkey(),

@@ -117,24 +117,8 @@ async fn deposit_withdraw_close_roundtrip() {
 
 /// Lender supplies 10 000 USDC; borrower posts 10 SOL at 100 and borrows 500 USDC.
 pub async fn borrower_setup(env: &Env) -> (User, User) {
-    let lender = env.user(&[(&env.usdc, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 10_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
-    let b = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(&[ix::deposit(&b.mv(&env.sol), 10_000_000_000)], &[&b.key])
-        .await
-        .unwrap();
-    let pairs = env.pairs(&b, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&b.mv(&env.usdc), 500_000_000, &pairs)],
-        &[&b.key],
-    )
-    .await
-    .unwrap();
+    let lender = env.lender(10_000_000_000, 0).await;
+    let b = env.borrower(10_000_000_000, 500_000_000).await;
     (lender, b)
 }
 

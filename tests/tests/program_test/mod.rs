@@ -383,38 +383,36 @@ pub fn liquidate_accounts(
     }
 }
 
-/// Lender with 100 000 USDC; victim with 10 SOL borrowing 750 USDC at SOL = 100; liquidator with
-/// 10 000 USDC. Then SOL falls to 80: maint = 720 − 750 = −30, end = 720 − 765 = −45.
-pub async fn underwater_in(env: &Env) -> (User, User) {
-    let lender = env.user(&[(&env.usdc, 100_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&lender.mv(&env.usdc), 100_000_000_000)],
-        &[&lender.key],
-    )
-    .await
-    .unwrap();
-    let victim = env.user(&[(&env.sol, 10_000_000_000)]).await;
-    env.send(
-        &[ix::deposit(&victim.mv(&env.sol), 10_000_000_000)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let pairs = env.pairs(&victim, Some(&env.usdc), None).await;
-    env.send(
-        &[ix::borrow(&victim.mv(&env.usdc), 750_000_000, &pairs)],
-        &[&victim.key],
-    )
-    .await
-    .unwrap();
-    let liq = env.user(&[(&env.usdc, 10_000_000_000)]).await;
-    env.set_price(&env.sol, "80", "0").await;
-    (victim, liq)
-}
-
 impl Env {
-    /// See [`underwater_in`].
+    /// A lender who deposits `usdc` native USDC and keeps `spare` more in the wallet.
+    pub async fn lender(&self, usdc: u64, spare: u64) -> User {
+        let lender = self.user(&[(&self.usdc, usdc + spare)]).await;
+        self.send(&[ix::deposit(&lender.mv(&self.usdc), usdc)], &[&lender.key])
+            .await
+            .expect("lender deposit");
+        lender
+    }
+
+    /// A trader who deposits `sol` lamports and borrows `usdc` native USDC.
+    pub async fn borrower(&self, sol: u64, usdc: u64) -> User {
+        let b = self.user(&[(&self.sol, sol)]).await;
+        self.send(&[ix::deposit(&b.mv(&self.sol), sol)], &[&b.key])
+            .await
+            .expect("borrower deposit");
+        let pairs = self.pairs(&b, Some(&self.usdc), None).await;
+        self.send(&[ix::borrow(&b.mv(&self.usdc), usdc, &pairs)], &[&b.key])
+            .await
+            .expect("borrow");
+        b
+    }
+
+    /// Lender with 100 000 USDC; victim with 10 SOL borrowing 750 USDC at SOL = 100; liquidator
+    /// with 10 000 USDC. Then SOL falls to 80: maint = 720 − 750 = −30, end = 720 − 765 = −45.
     pub async fn underwater(&self) -> (User, User) {
-        underwater_in(self).await
+        self.lender(100_000_000_000, 0).await;
+        let victim = self.borrower(10_000_000_000, 750_000_000).await;
+        let liq = self.user(&[(&self.usdc, 10_000_000_000)]).await;
+        self.set_price(&self.sol, "80", "0").await;
+        (victim, liq)
     }
 }

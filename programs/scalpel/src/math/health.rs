@@ -127,6 +127,38 @@ pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> Ma
     })
 }
 
+/// The oracle price of `p`'s token at which `health_maint` reaches zero, every other price fixed.
+///
+/// `health_maint` is linear in one token's price: a deposit contributes
+/// `deposit_tokens · wA_maint · p` and a debt `−debt_tokens · wL_maint · p`, so with `m` the
+/// maintenance health now and `s` that slope (the token amount valued by the program's
+/// `token_value` at a "price" equal to the weight), the root is `p − m / s` for a deposit and
+/// `p + m / s` for a debt. `None` without debt (never liquidatable), when the slope is zero, when
+/// the root is not a positive price, or when it is not representable.
+pub fn liquidation_price(health: &Health, p: &HealthPosition) -> Option<I80F48> {
+    if health.liab_maint <= I80F48::ZERO {
+        return None;
+    }
+    let (amount, weight, sign) = if p.deposit > 0 {
+        (p.deposit, p.asset_weight_maint, -1)
+    } else if p.debt > 0 {
+        (p.debt, p.liab_weight_maint, 1)
+    } else {
+        return None;
+    };
+    let slope = token_value(amount, weight, p.decimals).ok()?;
+    if slope <= I80F48::ZERO {
+        return None;
+    }
+    let shift = health.maint.checked_div(slope)?;
+    let root = if sign < 0 {
+        p.price.checked_sub(shift)?
+    } else {
+        p.price.checked_add(shift)?
+    };
+    (root > I80F48::ZERO).then_some(root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

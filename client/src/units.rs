@@ -1,0 +1,65 @@
+//! Decimal strings to native units and back, exactly: every amount, price and fraction the CLI,
+//! scenarios, migrations and tests read or print goes through these.
+
+use anyhow::{anyhow, bail, Context, Result};
+use scalpel::math::I80F48;
+
+/// Native units of a UI amount, exactly (`"1.5"` with 6 decimals is 1 500 000).
+pub fn parse_amount(s: &str, decimals: u8) -> Result<u64> {
+    let (int, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
+    let d = decimals as usize;
+    if frac.len() > d {
+        bail!("amount {s} has more than {decimals} decimals");
+    }
+    if int.is_empty() && frac.is_empty() {
+        bail!("empty amount");
+    }
+    let digits = format!("{int}{frac:0<d$}");
+    digits
+        .parse::<u64>()
+        .with_context(|| format!("amount {s} is not a non-negative decimal that fits in u64"))
+}
+
+/// A native amount as a UI decimal string with full precision (`7875000000`, 9 → `"7.875000000"`).
+pub fn format_amount(native: u64, decimals: u8) -> String {
+    let d = decimals as usize;
+    if d == 0 {
+        return native.to_string();
+    }
+    let s = format!("{native:0>width$}", width = d + 1);
+    let (int, frac) = s.split_at(s.len() - d);
+    format!("{int}.{frac}")
+}
+
+/// A signed native balance as a UI string.
+pub fn format_signed(native: i128, decimals: u8) -> String {
+    let abs = format_amount(native.unsigned_abs().min(u64::MAX as u128) as u64, decimals);
+    if native < 0 {
+        format!("-{abs}")
+    } else {
+        abs
+    }
+}
+
+/// A decimal string as a fraction in bps, exactly.
+pub fn parse_bps(s: &str) -> Result<u32> {
+    let v = parse_amount(s, 4)
+        .with_context(|| format!("{s} is not a fraction with at most 4 decimals"))?;
+    u32::try_from(v).map_err(|_| anyhow!("{s} is too large"))
+}
+
+/// A decimal price as `(mantissa, expo)` with at least 8 decimals.
+pub fn price_mantissa(s: &str) -> Result<(i64, i32)> {
+    let frac = s.split_once('.').map(|(_, f)| f.len()).unwrap_or(0);
+    let places = frac.max(8);
+    let m = parse_amount(s, places as u8)?;
+    Ok((
+        i64::try_from(m).map_err(|_| anyhow!("price {s} too large"))?,
+        -(places as i32),
+    ))
+}
+
+/// USD values shown with 6 decimals.
+pub fn usd(v: I80F48) -> String {
+    format!("{v:.6}")
+}
