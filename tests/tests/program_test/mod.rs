@@ -62,21 +62,11 @@ impl User {
 
 /// SOL-like market parameters: 9 decimals, 80/90% asset, 120/110% liability, 5% penalty.
 pub fn sol_params() -> MarketParams {
+    // The defaults (80/90% asset, 120/110% liability, 5% penalty, 2% conf, 60/300 s, no caps)
+    // with a 1% base rate so interest tests see a non-zero curve.
     MarketParams {
-        asset_weight_init_bps: 8_000,
-        asset_weight_maint_bps: 9_000,
-        liab_weight_init_bps: 12_000,
-        liab_weight_maint_bps: 11_000,
-        liquidation_penalty_bps: 500,
-        max_conf_bps: 200,
-        max_age_secs: 60,
-        max_age_liquidation_secs: 300,
-        deposit_cap: u64::MAX,
-        borrow_cap: u64::MAX,
-        optimal_utilization_bps: 8_000,
         base_rate_bps: 100,
-        slope1_bps: 400,
-        slope2_bps: 7_500,
+        ..MarketParams::default()
     }
 }
 
