@@ -525,3 +525,157 @@ impl Env {
         }
     }
 }
+
+/// The remaining reachable refusals: too many decimals, a full account, withdrawing while being
+/// liquidated, paused withdrawals, and a liquidation whose asset market the account does not hold.
+#[tokio::test]
+async fn remaining_refusals_are_named() {
+    let env = Env::new().await;
+    let admin = env.admin.pubkey();
+    // A 13-decimal mint is beyond MAX_DECIMALS.
+    let mint = token::create_mint(&env.chain, &env.admin, &env.mint_authority.pubkey(), 13)
+        .await
+        .unwrap();
+    let oracle = Pubkey::new_unique();
+    let m = MarketFixture {
+        mint,
+        market: pda::market(&mint),
+        oracle,
+        feed_id: [6; 32],
+    };
+    env.set_price(&m, "1", "0").await;
+    env.expect_rejected(
+        &[ix::market_add(
+            &admin,
+            &admin,
+            &mint,
+            &oracle,
+            1,
+            [6; 32],
+            sol_params(),
+        )],
+        &[],
+        "InvalidDecimals",
+    )
+    .await;
+
+    // Eight positions fill the account; a ninth market has no slot.
+    let mut extra = Vec::new();
+    for i in 0..7u8 {
+        extra.push(
+            env.add_pull_market(6, [100 + i; 32], "1", usdc_params())
+                .await,
+        );
+    }
+    let u = env.user(&[(&env.sol, 1_000_000_000)]).await;
+    env.send(&[ix::deposit(&u.mv(&env.sol), 1_000)], &[&u.key])
+        .await
+        .unwrap();
+    let mut tokens = Vec::new();
+    for m in &extra {
+        let t = token::create_token_account(&env.chain, &env.admin, &m.mint, &u.key.pubkey())
+            .await
+            .unwrap();
+        token::mint_to(
+            &env.chain,
+            &env.admin,
+            &env.mint_authority,
+            &m.mint,
+            &t,
+            1_000,
+        )
+        .await
+        .unwrap();
+        tokens.push(t);
+    }
+    let mv = |m: &MarketFixture, t: Pubkey| ix::TokenMove {
+        owner: u.key.pubkey(),
+        margin_account: u.account,
+        mint: m.mint,
+        user_token: t,
+    };
+    for (m, t) in extra.iter().zip(&tokens).take(6) {
+        env.send(&[ix::deposit(&mv(m, *t), 10)], &[&u.key])
+            .await
+            .unwrap();
+    }
+    token::mint_to(
+        &env.chain,
+        &env.admin,
+        &env.mint_authority,
+        &env.usdc.mint,
+        &u.token(&env.usdc),
+        1_000,
+    )
+    .await
+    .unwrap();
+    env.send(&[ix::deposit(&u.mv(&env.usdc), 10)], &[&u.key])
+        .await
+        .unwrap();
+    assert_eq!(env.margin(&u.account).await.active_positions().count(), 8);
+    env.expect_rejected(
+        &[ix::deposit(&mv(&extra[6], tokens[6]), 10)],
+        &[&u.key],
+        "NoFreePositionSlot",
+    )
+    .await;
+
+    // Paused withdrawals (guardian), then lifted by the admin.
+    let g = Keypair::new();
+    env.send(&[ix::guardian_set(&admin, &g.pubkey())], &[])
+        .await
+        .unwrap();
+    env.send(
+        &[ix::guardian_tighten(
+            &g.pubkey(),
+            Some(&env.sol.mint),
+            scalpel::params::GuardianAction::PauseMarket {
+                flags: scalpel::state::MARKET_PAUSE_WITHDRAWALS,
+            },
+        )],
+        &[&g],
+    )
+    .await
+    .unwrap();
+    let pairs = env.pairs(&u, None, None).await;
+    env.expect_rejected(
+        &[ix::withdraw(&u.mv(&env.sol), 1, &pairs)],
+        &[&u.key],
+        "WithdrawalsPaused",
+    )
+    .await;
+    env.send(&[ix::admin_set_flags(&admin, Some(&env.sol.mint), 0)], &[])
+        .await
+        .unwrap();
+
+    // A partially liquidated account cannot withdraw; a liquidation needs the account to hold
+    // the asset market it names.
+    let (victim, liq) = env.underwater().await;
+    let pairs = env.pairs(&victim, None, None).await;
+    let a = liquidate_accounts(&victim, &liq, &env.sol, &env.usdc);
+    env.send(&[ix::liquidate(&a, 100_000_000, &pairs)], &[&liq.key])
+        .await
+        .unwrap();
+    assert_eq!(env.margin(&victim.account).await.being_liquidated, 1);
+    env.expect_rejected(
+        &[ix::withdraw(&victim.mv(&env.sol), 1, &pairs)],
+        &[&victim.key],
+        "AccountBeingLiquidated",
+    )
+    .await;
+    let liq_extra =
+        token::create_token_account(&env.chain, &env.admin, &extra[0].mint, &liq.key.pubkey())
+            .await
+            .unwrap();
+    let other = ix::LiquidateAccounts {
+        asset_mint: extra[0].mint,
+        liquidator_asset_token: liq_extra,
+        ..a
+    };
+    env.expect_rejected(
+        &[ix::liquidate(&other, u64::MAX, &pairs)],
+        &[&liq.key],
+        "NoCollateral",
+    )
+    .await;
+}
