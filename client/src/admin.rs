@@ -215,7 +215,9 @@ pub struct Action {
     pub instruction: Instruction,
 }
 
-/// The instructions that bring the chain to `config`, for `admin` as the governance key.
+/// The instructions that bring the chain to `config`, for `admin` as the governance key: create
+/// what is missing, queue what differs, apply what was queued and is due. Run again after a
+/// timelock to apply (a new listing stays quarantined until then).
 pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Result<Vec<Action>> {
     let mut actions = Vec::new();
     let guardian = Pubkey::from_str(&config.protocol.guardian)
@@ -223,11 +225,16 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
     let want = config.protocol.params.params()?;
     want.validate()
         .map_err(|e| anyhow!("protocol parameters out of bounds: {}", e.name()))?;
-    match chain.account(&pda::protocol()).await? {
-        None => actions.push(Action {
-            description: "create the protocol".into(),
-            instruction: ix::protocol_init(admin, &guardian, want),
-        }),
+    let now = chain.clock().await?.unix_timestamp;
+    // The timelock a new listing waits out before its parameters apply.
+    let timelock = match chain.account(&pda::protocol()).await? {
+        None => {
+            actions.push(Action {
+                description: "create the protocol".into(),
+                instruction: ix::protocol_init(admin, &guardian, want),
+            });
+            want.timelock_secs
+        }
         Some(a) => {
             let p: Protocol = decode::protocol(&a.data)?;
             if p.admin != *admin {
@@ -244,7 +251,12 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
             }
             let current = p.params().map_err(|e| anyhow!("{e}"))?;
             let queued = (p.pending.active != 0).then(|| p.pending.params());
-            if current != want && queued != Some(want) {
+            if current != want && queued == Some(want) && p.pending.eta <= now {
+                actions.push(Action {
+                    description: "apply the queued protocol parameters".into(),
+                    instruction: ix::params_apply_protocol(),
+                });
+            } else if current != want && queued != Some(want) {
                 actions.push(Action {
                     description: format!(
                         "queue protocol parameters (timelock {} s)",
@@ -253,8 +265,9 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
                     instruction: ix::params_queue_protocol(admin, want),
                 });
             }
+            p.timelock_secs
         }
-    }
+    };
     for m in &config.markets {
         let (mint, oracle, kind, feed) = m.resolved()?;
         let params = m.params.params();
@@ -262,10 +275,26 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
             .validate()
             .map_err(|e| anyhow!("{}: parameters out of bounds: {}", m.symbol, e.name()))?;
         match chain.account(&pda::market(&mint)).await? {
-            None => actions.push(Action {
-                description: format!("list {} ({mint})", m.symbol),
-                instruction: ix::market_add(admin, admin, &mint, &oracle, kind, feed, params),
-            }),
+            None => {
+                actions.push(Action {
+                    description: if timelock == 0 {
+                        format!("list {} ({mint})", m.symbol)
+                    } else {
+                        format!(
+                            "list {} ({mint}), quarantined for the {timelock} s timelock: run admin apply again after it to activate",
+                            m.symbol
+                        )
+                    },
+                    instruction: ix::market_add(admin, admin, &mint, &oracle, kind, feed, params),
+                });
+                // Without a timelock the listed parameters apply at once.
+                if timelock == 0 {
+                    actions.push(Action {
+                        description: format!("activate {}", m.symbol),
+                        instruction: ix::params_apply_market(&mint, &oracle),
+                    });
+                }
+            }
             Some(a) => {
                 let market: Market = decode::market(&a.data)?;
                 let current = market.params().map_err(|e| anyhow!("{e}"))?;
@@ -279,7 +308,17 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
                     && pend.oracle == oracle
                     && pend.oracle_kind == kind
                     && pend.feed_id == feed;
-                if !same_now && !same_queued {
+                if !same_now && same_queued && pend.eta <= now {
+                    let what = if market.flags & scalpel::state::MARKET_QUARANTINED != 0 {
+                        "activate"
+                    } else {
+                        "apply the queued parameters of"
+                    };
+                    actions.push(Action {
+                        description: format!("{what} {}", m.symbol),
+                        instruction: ix::params_apply_market(&mint, &oracle),
+                    });
+                } else if !same_now && !same_queued {
                     actions.push(Action {
                         description: format!("queue {} parameters", m.symbol),
                         instruction: ix::params_queue_market(
@@ -288,6 +327,36 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
                     });
                 }
             }
+        }
+    }
+    Ok(actions)
+}
+
+/// The applications that are due now: every queued change (protocol or market, a new listing's
+/// activation included) whose timelock has expired. Anyone may send them.
+pub async fn due_applications(chain: &dyn Chain) -> Result<Vec<Action>> {
+    let now = chain.clock().await?.unix_timestamp;
+    let mut actions = Vec::new();
+    if let Some(a) = chain.account(&pda::protocol()).await? {
+        let p: Protocol = decode::protocol(&a.data)?;
+        if p.pending.active != 0 && p.pending.eta <= now {
+            actions.push(Action {
+                description: "apply the queued protocol parameters".into(),
+                instruction: ix::params_apply_protocol(),
+            });
+        }
+    }
+    for (_, m) in crate::health::markets(chain).await? {
+        if m.pending.active != 0 && m.pending.eta <= now {
+            let what = if m.flags & scalpel::state::MARKET_QUARANTINED != 0 {
+                "activate the listing of"
+            } else {
+                "apply the queued parameters of"
+            };
+            actions.push(Action {
+                description: format!("{what} market {} ({})", m.market_index, m.mint),
+                instruction: ix::params_apply_market(&m.mint, &m.pending.oracle),
+            });
         }
     }
     Ok(actions)

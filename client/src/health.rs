@@ -4,10 +4,9 @@
 use crate::{decode, Chain};
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use anyhow::{anyhow, Context, Result};
-use scalpel::health_accounts::{position_input, PriceAge};
+use scalpel::health_accounts::{position_input, position_price, PositionPrice, PriceAge};
 use scalpel::instructions::HealthView;
 use scalpel::math::{compute_health, Health, HealthPosition, I80F48};
-use scalpel::oracle::read_price;
 use scalpel::state::{MarginAccount, Market, Protocol};
 use solana_sdk::{account::Account, pubkey::Pubkey};
 use std::collections::HashMap;
@@ -72,15 +71,26 @@ pub struct ResolvedInput {
     pub market_index: u16,
     /// Market account.
     pub market: Pubkey,
+    /// Signed shares held (positive deposit, negative debt).
+    pub shares: I80F48,
+    /// The price used, and the check its oracle failed if it did (maintenance reads only).
+    pub price: PositionPrice,
     /// Health input (balances, price, weights).
     pub input: HealthPosition,
-    /// The market's liquidation penalty.
+    /// The market's liquidation penalty in force.
     pub penalty: I80F48,
 }
 
+impl ResolvedInput {
+    /// Whether its oracle passed every check (a liquidated pair needs that on both sides).
+    pub fn priced(&self) -> bool {
+        self.price.failed.is_none()
+    }
+}
+
 /// Resolves every active position of `account` from markets and oracle accounts already read,
-/// with the program's `read_price` and `position_input` (no I/O: the keeper resolves thousands of
-/// accounts from one batch of reads).
+/// with the program's `position_price` and `position_input` (no I/O: the keeper resolves
+/// thousands of accounts from one batch of reads).
 pub fn resolve_positions(
     account: &MarginAccount,
     markets: &[(Pubkey, Market)],
@@ -98,16 +108,32 @@ pub fn resolve_positions(
             let oracle = oracles
                 .get(&market.oracle)
                 .ok_or_else(|| anyhow!("oracle {} missing", market.oracle))?;
-            let cfg = market.oracle_config().map_err(|e| anyhow!(e.name()))?;
-            let price = read_price(&cfg, &oracle.owner, &oracle.data, now, age.max_age(market))
+            let price = position_price(market, p.shares(), &oracle.owner, &oracle.data, now, age)
                 .map_err(|e| anyhow!(e.name()))?;
             Ok(ResolvedInput {
                 market_index: p.market_index,
                 market: *key,
-                input: position_input(market, p.shares(), &price, now)
+                shares: p.shares(),
+                price,
+                input: position_input(market, p.shares(), &price.price, now)
                     .map_err(|e| anyhow!("{e}"))?,
-                penalty: market.liquidation_penalty().map_err(|e| anyhow!("{e}"))?,
+                penalty: market.penalty_at(now).map_err(|e| anyhow!("{e}"))?,
             })
+        })
+        .collect()
+}
+
+/// The markets of `account`'s deposit positions (positive shares), in slot order: the extra
+/// accounts `bad_debt_resolve` and `account_close` take.
+pub fn deposit_markets(account: &MarginAccount, markets: &[(Pubkey, Market)]) -> Vec<Pubkey> {
+    account
+        .active_positions()
+        .filter(|p| p.shares() > I80F48::ZERO)
+        .filter_map(|p| {
+            markets
+                .iter()
+                .find(|(_, m)| m.market_index == p.market_index)
+                .map(|(k, _)| *k)
         })
         .collect()
 }

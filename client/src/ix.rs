@@ -109,16 +109,24 @@ pub fn account_create(owner: &Pubkey, index: u16) -> Instruction {
     )
 }
 
-/// `account_close`.
-pub fn account_close(owner: &Pubkey, margin_account: &Pubkey) -> Instruction {
-    build(
+/// `account_close`; `dust_markets` are the markets of the positions still held, in slot order
+/// (deposits worth less than one native unit, whose shares the close burns).
+pub fn account_close(
+    owner: &Pubkey,
+    margin_account: &Pubkey,
+    dust_markets: &[Pubkey],
+) -> Instruction {
+    let mut ix = build(
         scalpel::accounts::AccountClose {
             margin_account: *margin_account,
             owner: *owner,
         },
         scalpel::instruction::AccountClose {},
         &[],
-    )
+    );
+    ix.accounts
+        .extend(dust_markets.iter().map(|m| AccountMeta::new(*m, false)));
+    ix
 }
 
 /// The accounts every token-moving instruction shares.
@@ -287,14 +295,17 @@ pub fn liquidate(
     )
 }
 
-/// `bad_debt_resolve` of `account`'s debt in the market of `mint`.
+/// `bad_debt_resolve` of `account`'s debt in the market of `mint`. `health` are the account's
+/// pairs (their markets writable: deposits left are burned), `deposit_markets` the markets of its
+/// deposit positions in slot order, whose vault and insurance vault follow the pairs.
 pub fn bad_debt_resolve(
     account: &Pubkey,
     mint: &Pubkey,
     health: &[(Pubkey, Pubkey)],
+    deposit_markets: &[Pubkey],
 ) -> Instruction {
     let market = pda::market(mint);
-    build(
+    let mut ix = build(
         scalpel::accounts::BadDebtResolve {
             protocol: pda::protocol(),
             account: *account,
@@ -304,8 +315,21 @@ pub fn bad_debt_resolve(
             token_program: spl_token::ID,
         },
         scalpel::instruction::BadDebtResolve {},
-        health,
-    )
+        &[],
+    );
+    ix.accounts.extend(health.iter().flat_map(|(m, o)| {
+        [
+            AccountMeta::new(*m, false),
+            AccountMeta::new_readonly(*o, false),
+        ]
+    }));
+    ix.accounts.extend(deposit_markets.iter().flat_map(|m| {
+        [
+            AccountMeta::new(pda::vault(m), false),
+            AccountMeta::new(pda::insurance_vault(m), false),
+        ]
+    }));
+    ix
 }
 
 /// `insurance_fund`: `funder` adds `amount` from `funder_token` to the insurance of `mint`.

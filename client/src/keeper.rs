@@ -162,9 +162,20 @@ pub struct Target {
     pub steps: Vec<PlannedPair>,
     /// Health pairs before each step.
     pub health: Vec<Vec<(Pubkey, Pubkey)>>,
-    /// No collateral left worth the dust threshold: resolve the debt in these markets instead
-    /// (mint, health pairs at that point).
-    pub bad_debt: Vec<(Pubkey, Vec<(Pubkey, Pubkey)>)>,
+    /// Insolvent with no collateral left worth the dust threshold: resolve the debt in these
+    /// markets instead, in order.
+    pub bad_debt: Vec<BadDebtStep>,
+}
+
+/// One `bad_debt_resolve` of a target.
+#[derive(Clone, Debug)]
+pub struct BadDebtStep {
+    /// Mint of the debt's market.
+    pub mint: Pubkey,
+    /// Health pairs at that point.
+    pub pairs: Vec<(Pubkey, Pubkey)>,
+    /// Markets of the deposits still held (moved to their insurance vaults by the first step).
+    pub deposit_markets: Vec<Pubkey>,
 }
 
 /// Retries a chain read with exponential backoff on transport errors.
@@ -266,19 +277,31 @@ impl<'a> Keeper<'a> {
             if !h.is_liquidatable(being) {
                 continue;
             }
-            if h.asset_value < params.dust_threshold {
-                // Nothing left to seize: the debt goes to insurance and depositors.
+            if h.is_bad_debt(params.dust_threshold) {
+                // Nothing left to seize: the debt goes to insurance and depositors. The first
+                // resolution moves every deposit to its insurance vault; the rest see debts only.
                 let mut remaining: Vec<ResolvedInput> = slots.clone();
                 let mut bad_debt = Vec::new();
                 for s in slots.iter().filter(|s| s.input.debt > 0) {
+                    let key_of = |r: &ResolvedInput| by_index.get(&r.market_index).map(|(k, _)| *k);
                     let pairs = remaining
                         .iter()
                         .filter_map(|r| by_index.get(&r.market_index).map(|(k, m)| (*k, m.oracle)))
                         .collect();
+                    let deposit_markets = remaining
+                        .iter()
+                        .filter(|r| r.shares > I80F48::ZERO)
+                        .filter_map(key_of)
+                        .collect();
                     if let Some((_, m)) = by_index.get(&s.market_index) {
-                        bad_debt.push((m.mint, pairs));
+                        bad_debt.push(BadDebtStep {
+                            mint: m.mint,
+                            pairs,
+                            deposit_markets,
+                        });
                     }
-                    remaining.retain(|r| r.market_index != s.market_index);
+                    remaining
+                        .retain(|r| r.market_index != s.market_index && r.shares < I80F48::ZERO);
                 }
                 targets.push(Target {
                     account: key,
@@ -441,8 +464,14 @@ impl<'a> Keeper<'a> {
                 continue;
             }
             if !t.bad_debt.is_empty() {
-                for (mint, pairs) in &t.bad_debt {
-                    let ixs = [ix::bad_debt_resolve(&t.account, mint, pairs)];
+                for b in &t.bad_debt {
+                    let mint = &b.mint;
+                    let ixs = [ix::bad_debt_resolve(
+                        &t.account,
+                        mint,
+                        &b.pairs,
+                        &b.deposit_markets,
+                    )];
                     if self.cfg.dry_run {
                         tracing::info!(account = %t.account, market = %mint, "dry run: would resolve bad debt");
                         continue;

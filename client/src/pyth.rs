@@ -58,3 +58,16 @@ pub fn mantissa(decimal: &str, expo: i32) -> Result<i64> {
     let places = u8::try_from(expo.unsigned_abs())?;
     Ok(i64::try_from(crate::units::parse_amount(decimal, places)?)?)
 }
+
+/// The same `PriceUpdateV2` account data published again at `publish_time` (same price and
+/// confidence): what an in-process run writes when it moves the clock but not the market.
+pub fn republished(data: &[u8], publish_time: i64) -> Result<Vec<u8>> {
+    use anchor_lang::AccountDeserialize;
+    let mut update = PriceUpdateV2::try_deserialize(&mut &data[..])?;
+    update.price_message.prev_publish_time = update.price_message.publish_time;
+    update.price_message.publish_time = publish_time;
+    let mut out = Vec::with_capacity(PriceUpdateV2::LEN);
+    update.try_serialize(&mut out)?;
+    out.resize(PriceUpdateV2::LEN, 0);
+    Ok(out)
+}

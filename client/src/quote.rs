@@ -117,6 +117,10 @@ pub struct PositionQuote {
     /// `liquidation_price` as a fixed-point number.
     #[serde(skip)]
     pub liquidation_price_raw: Option<I80F48>,
+    /// The check this position's oracle fails now, if any (`OracleStale`, ...): the program then
+    /// values a deposit at zero and a debt at its last published price, and no liquidation can
+    /// take or repay it until the oracle is valid again.
+    pub oracle_error: Option<String>,
     /// The health input the program computes for this position.
     #[serde(skip)]
     pub input: HealthPosition,
@@ -250,8 +254,14 @@ pub async fn quote(chain: &dyn Chain, account: &Pubkey) -> Result<Quote> {
                 if l.input.debt == 0 {
                     continue;
                 }
-                let plan =
-                    plan_liquidation(&inputs, ai, li, a.penalty, being, u64::MAX, &liq_params);
+                // `liquidate` refuses a pair whose prices fail a check, with that check's error.
+                let plan = match (a.price.failed, l.price.failed) {
+                    (Some(e), _) | (None, Some(e)) => Err(e.name()),
+                    (None, None) => {
+                        plan_liquidation(&inputs, ai, li, a.penalty, being, u64::MAX, &liq_params)
+                            .map_err(error_name)
+                    }
+                };
                 plans.push(
                     pair_quote(
                         chain,
@@ -379,6 +389,7 @@ fn position_quote(
         liquidation_price: liq.map(price_str),
         liquidation_price_change_pct: change,
         liquidation_price_raw: liq,
+        oracle_error: r.price.failed.map(|e| e.name()),
         input: *p,
     })
 }
@@ -395,15 +406,11 @@ fn bound_name(b: RepayBound) -> &'static str {
 }
 
 /// The program's error name for a refused plan (as `liquidate` would report it).
+/// The program's name for a planning refusal (what `liquidate` would fail with).
 fn error_name(e: LiquidationError) -> String {
     match e {
-        LiquidationError::NotLiquidatable => "NotLiquidatable".into(),
-        LiquidationError::SameMarket => "LiquidationSameMarket".into(),
-        LiquidationError::NoCollateral => "NoCollateral".into(),
-        LiquidationError::NoDebt => "NoDebt".into(),
-        LiquidationError::KappaNotPositive => "KappaNotPositive".into(),
-        LiquidationError::NothingToLiquidate => "NothingToLiquidate".into(),
         LiquidationError::Math(m) => format!("MathOverflow ({m})"),
+        e => scalpel::errors::ScalpelError::from(e).name(),
     }
 }
 
@@ -419,7 +426,7 @@ async fn pair_quote(
     (ai, a): (usize, &ResolvedInput),
     (li, l): (usize, &ResolvedInput),
     markets: &[(Pubkey, Market)],
-    plan: Result<LiquidationPlan, LiquidationError>,
+    plan: Result<LiquidationPlan, String>,
     now: i64,
 ) -> Result<PairQuote> {
     let ma = market_of(markets, a.market_index)?;
@@ -479,7 +486,7 @@ async fn pair_quote(
             };
             (Some(q), None, blocked)
         }
-        Err(e) => (None, Some(error_name(e)), None),
+        Err(e) => (None, Some(e), None),
     };
     Ok(PairQuote {
         asset_market_index: a.market_index,

@@ -244,7 +244,6 @@ impl Runner {
     /// Builds the protocol, markets and accounts of `s`.
     pub async fn setup(s: &Scenario) -> Result<Runner> {
         let chain = LocalChain::start(vec![]).await;
-        chain.set_unix_time(SCENARIO_T0).await?;
         let admin = chain.payer().insecure_clone();
         let mint_authority = Keypair::new();
         let mut params = ProtocolParams::default();
@@ -260,6 +259,13 @@ impl Runner {
         if let Some(k) = &s.protocol.conf_multiplier {
             params.conf_multiplier_bps = parse_bps(k)?;
         }
+        // Listed markets are quarantined until their parameters apply after the timelock: the
+        // run starts one timelock early so that the markets are live at SCENARIO_T0.
+        let timelock = match &s.migration_config {
+            Some(cfg) => cfg.protocol.params.params()?.timelock_secs,
+            None => params.timelock_secs,
+        };
+        chain.set_unix_time(SCENARIO_T0 - timelock as i64).await?;
         if s.migration_config.is_none() {
             let guardian = Keypair::new().pubkey();
             send(
@@ -296,6 +302,7 @@ impl Runner {
                 .await
                 .with_context(|| format!("market {}", m.symbol))?;
         }
+        runner.activate_markets().await?;
         let seeds: Vec<(String, String)> = s
             .insurance
             .iter()
@@ -489,6 +496,22 @@ impl Runner {
         .await
         .map_err(|e| anyhow!("market_add refused: {e}"))?;
         self.markets.push(state);
+        Ok(())
+    }
+
+    /// Moves the clock to `SCENARIO_T0` (the end of the listing timelock), applies every market's
+    /// listed parameters still queued, and publishes every price again at the new time.
+    async fn activate_markets(&self) -> Result<()> {
+        self.chain.set_unix_time(SCENARIO_T0).await?;
+        let admin = self.admin.insecure_clone();
+        for a in crate::admin::due_applications(&self.chain).await? {
+            send(&self.chain, std::slice::from_ref(&a.instruction), &[&admin])
+                .await
+                .with_context(|| a.description.clone())?;
+        }
+        for m in &self.markets {
+            self.write_price(m, &m.spec.price, &m.spec.conf).await?;
+        }
         Ok(())
     }
 
@@ -766,7 +789,12 @@ impl Runner {
         match self
             .chain
             .send(
-                &[ix::bad_debt_resolve(&a.account, &m.mint, &pairs)],
+                &[ix::bad_debt_resolve(
+                    &a.account,
+                    &m.mint,
+                    &pairs,
+                    &crate::health::deposit_markets(&acc, &markets),
+                )],
                 &[&self.admin],
             )
             .await?

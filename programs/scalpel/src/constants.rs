@@ -66,9 +66,17 @@ pub mod bounds {
     pub const MAX_WEIGHT_SHIFT_SECS: u32 = 90 * 86_400;
     /// Longest guardian pause of a market's liquidations: 4 h.
     pub const MAX_LIQUIDATION_PAUSE_SECS: u32 = 4 * 3_600;
-    /// A new liquidation pause needs 24 h since the last one ended, so liquidations can never be
-    /// held off indefinitely.
+    /// A new liquidation-pause window opens only 24 h after the last one closed, so liquidations
+    /// can never be held off indefinitely.
     pub const LIQUIDATION_PAUSE_COOLDOWN_SECS: i64 = 86_400;
+    /// The guardian's withdrawal pause lasts 24 h and ends by itself (the admin may set the
+    /// permanent flag instead).
+    pub const MAX_WITHDRAWAL_PAUSE_SECS: u32 = 86_400;
+    /// A new withdrawal-pause window opens only 24 h after the last one closed.
+    pub const WITHDRAWAL_PAUSE_COOLDOWN_SECS: i64 = 86_400;
+    /// Shortest maintenance-weight shift while changes are timelocked (a timelock of 0, as on
+    /// localnet, allows any shift, 0 included).
+    pub const MIN_WEIGHT_SHIFT_SECS: u32 = 86_400;
     /// Token decimals a market may have (keeps `10^(expo - decimals)` representable).
     pub const MAX_DECIMALS: u8 = 12;
     /// Pyth exponent range accepted by the adapters.

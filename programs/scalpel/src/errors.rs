@@ -120,7 +120,7 @@ pub enum ScalpelError {
     SelfLiquidation,
     #[msg("Liquidation did not strictly improve maintenance health")]
     HealthNotImproved,
-    #[msg("Account still holds deposits worth the dust threshold or more")]
+    #[msg("Account is solvent at raw prices or still holds deposits worth the dust threshold")]
     BadDebtNotEligible,
     #[msg("The queued change's timelock has not expired")]
     TimelockNotExpired,
@@ -136,6 +136,16 @@ pub enum ScalpelError {
     LiquidationPauseTooLong,
     #[msg("Guardian action does not apply to the accounts given")]
     InvalidGuardianAction,
+    #[msg("Market is listed but not yet activated by a timelocked parameter change")]
+    MarketQuarantined,
+    #[msg("Mint has a freeze authority: the market's vaults could be frozen")]
+    MintHasFreezeAuthority,
+    #[msg("Mint is not an SPL Token mint (Token-2022 is not supported)")]
+    MintNotSplToken,
+    #[msg("Maintenance-weight shift shorter than the minimum while changes are timelocked")]
+    WeightShiftTooShort,
+    #[msg("Withdrawal pause too long or too soon after the last one")]
+    WithdrawalPauseTooLong,
 }
 
 impl ScalpelError {
@@ -206,6 +216,11 @@ impl ScalpelError {
         ScalpelError::LiquidationsPaused,
         ScalpelError::LiquidationPauseTooLong,
         ScalpelError::InvalidGuardianAction,
+        ScalpelError::MarketQuarantined,
+        ScalpelError::MintHasFreezeAuthority,
+        ScalpelError::MintNotSplToken,
+        ScalpelError::WeightShiftTooShort,
+        ScalpelError::WithdrawalPauseTooLong,
     ];
 
     /// The variant with this custom error code, if it is one of ours.
@@ -245,7 +260,7 @@ mod tests {
         // Display of an out-of-range code, so compare counts through the last name instead.
         assert_eq!(
             ScalpelError::ALL.last().map(|e| e.name()),
-            Some("InvalidGuardianAction".to_string())
+            Some("WithdrawalPauseTooLong".to_string())
         );
     }
 }

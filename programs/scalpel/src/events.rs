@@ -25,6 +25,9 @@ pub struct MarketAdded {
     pub oracle: Pubkey,
     /// Oracle kind byte.
     pub oracle_kind: u8,
+    /// Earliest time the listed parameters can be applied (`params_apply_market`), ending the
+    /// quarantine.
+    pub activates_at: i64,
 }
 
 /// A margin account was created.
@@ -60,7 +63,8 @@ pub struct BalanceChanged {
     pub amount: u64,
     /// Position's signed shares after, as I80F48 bits.
     pub shares_after: i128,
-    /// Init health after (I80F48 bits), for risk-increasing actions; 0 otherwise.
+    /// Init health after (I80F48 bits) of a borrow, or of a withdrawal that leaves debt; 0 for
+    /// deposits, repays and withdrawals from an account without debt (no price is read then).
     pub health_init_after: i128,
 }
 
@@ -280,5 +284,17 @@ pub struct TreasuryWithdrawn {
     /// Destination token account.
     pub destination: Pubkey,
     /// Native amount.
+    pub amount: u64,
+}
+
+/// A deposit of an insolvent account went to its market's insurance vault before the account's
+/// debt was forgiven (`bad_debt_resolve`).
+#[event]
+pub struct DepositForfeited {
+    /// The margin account.
+    pub account: Pubkey,
+    /// The deposit's market.
+    pub market: Pubkey,
+    /// Native units moved from the vault to the insurance vault.
     pub amount: u64,
 }

@@ -1,6 +1,12 @@
 //! Resolves the health remaining accounts (DESIGN section 5): exactly one `(market, oracle)` pair
 //! per active position, in slot order. A missing, extra, substituted or duplicated account is an
 //! error, never a silently different health.
+//!
+//! Liquidation health tolerates oracles that fail their checks on positions the liquidatee chose
+//! (`PriceAge::Maintenance`): a deposit priced by a failing oracle counts as worth zero, a debt is
+//! valued at its oracle's last published price. A stale feed in a third market can then never
+//! block a liquidation, and a liability never hides behind one. The pair being liquidated still
+//! needs valid prices ([`ResolvedPosition::require_valid`]).
 
 use crate::errors::ScalpelError;
 use crate::math::{
@@ -8,16 +14,17 @@ use crate::math::{
     shares::{debt_balance, deposit_balance},
     Health, HealthPosition, I80F48,
 };
-use crate::oracle::{read_price, OraclePrice};
+use crate::oracle::{last_price, read_price, OraclePrice};
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
 
-/// Which oracle age limit applies.
+/// Which oracle age limit applies, and whether failing oracles are tolerated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PriceAge {
-    /// Borrow and withdraw: the market's `max_age_secs`.
+    /// Borrow and withdraw: the market's `max_age_secs`; every price must pass every check.
     RiskIncreasing,
-    /// Maintenance health and liquidation: the longer `max_age_liquidation_secs`.
+    /// Maintenance health and liquidation: the longer `max_age_liquidation_secs`; a failing
+    /// oracle values a deposit at zero and a debt at its last published price.
     Maintenance,
 }
 
@@ -31,6 +38,70 @@ impl PriceAge {
     }
 }
 
+/// The price a position is valued at, and whether its oracle passed every check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PositionPrice {
+    /// The price used (zero for a deposit whose oracle failed).
+    pub price: OraclePrice,
+    /// The check the oracle failed, when it did (only under `PriceAge::Maintenance`).
+    pub failed: Option<ScalpelError>,
+}
+
+impl PositionPrice {
+    /// The price if it passed every check, else the check it failed.
+    pub fn valid(&self) -> core::result::Result<OraclePrice, ScalpelError> {
+        match self.failed {
+            None => Ok(self.price),
+            Some(e) => Err(e),
+        }
+    }
+}
+
+/// Reads the price of a position holding `shares` of `market` from its oracle account (already
+/// matched to `market.oracle` by the caller), applying the tolerance of `age` (module docs).
+/// Shared with the client, so the keeper and CLI value positions as the program does.
+pub fn position_price(
+    market: &Market,
+    shares: I80F48,
+    oracle_owner: &Pubkey,
+    oracle_data: &[u8],
+    now: i64,
+    age: PriceAge,
+) -> core::result::Result<PositionPrice, ScalpelError> {
+    let cfg = market.oracle_config()?;
+    let error = match read_price(&cfg, oracle_owner, oracle_data, now, age.max_age(market)) {
+        Ok(price) => {
+            return Ok(PositionPrice {
+                price,
+                failed: None,
+            })
+        }
+        Err(e) => e,
+    };
+    if age == PriceAge::RiskIncreasing {
+        return Err(error);
+    }
+    if shares >= I80F48::ZERO {
+        return Ok(PositionPrice {
+            price: OraclePrice {
+                price: I80F48::ZERO,
+                conf: I80F48::ZERO,
+                token_price: I80F48::ZERO,
+                token_conf: I80F48::ZERO,
+                publish_time: 0,
+            },
+            failed: Some(error),
+        });
+    }
+    // A debt without any usable number (undecodable account, non-positive price) cannot be
+    // valued: the original error stands.
+    let price = last_price(&cfg, oracle_owner, oracle_data).map_err(|_| error)?;
+    Ok(PositionPrice {
+        price,
+        failed: Some(error),
+    })
+}
+
 /// A resolved position: its slot, market, price and health input.
 #[derive(Clone, Copy, Debug)]
 pub struct ResolvedPosition {
@@ -40,12 +111,22 @@ pub struct ResolvedPosition {
     pub market: Pubkey,
     /// Market index.
     pub market_index: u16,
-    /// The checked price.
-    pub price: OraclePrice,
+    /// Signed shares held.
+    pub shares: I80F48,
+    /// The price used and whether it passed every check.
+    pub price: PositionPrice,
     /// Health input.
     pub input: HealthPosition,
-    /// The market's liquidation penalty `π` (applies when this position is the collateral).
+    /// The market's liquidation penalty `π` in force (applies when this position is the
+    /// collateral taken).
     pub penalty: I80F48,
+}
+
+impl ResolvedPosition {
+    /// The checked price; a liquidated pair needs one on both sides.
+    pub fn require_valid(&self) -> Result<OraclePrice> {
+        Ok(self.price.valid()?)
+    }
 }
 
 /// Checks and reads the health accounts; returns one resolved position per active slot.
@@ -69,37 +150,40 @@ pub fn resolve_positions<'info>(
     for (k, (slot, market_index, shares)) in active.into_iter().enumerate() {
         let market_ai = &remaining[2 * k];
         let oracle_ai = &remaining[2 * k + 1];
-        let loader = AccountLoader::<Market>::try_from(market_ai)
-            .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
-        let market = loader
-            .load()
-            .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
-        if market.market_index != market_index {
-            return err!(ScalpelError::HealthAccountsMismatch);
-        }
+        let market = load_market(market_ai, market_index)?;
         if *oracle_ai.key != market.oracle {
             return err!(ScalpelError::OracleMismatch);
         }
-        let max_age = age.max_age(&market);
-        let cfg = market.oracle_config()?;
         let data = oracle_ai.try_borrow_data()?;
-        let price = read_price(&cfg, oracle_ai.owner, &data, now, max_age)?;
-        let input = position_input(&market, shares, &price, now)?;
-        let penalty = market.liquidation_penalty()?;
+        let price = position_price(&market, shares, oracle_ai.owner, &data, now, age)?;
         out.push(ResolvedPosition {
             slot,
             market: *market_ai.key,
             market_index,
+            shares,
             price,
-            input,
-            penalty,
+            input: position_input(&market, shares, &price.price, now)?,
+            penalty: market.penalty_at(now)?,
         });
     }
     Ok(out)
 }
 
+/// A copy of the market in `ai`, which must be this program's market with `market_index`.
+pub fn load_market<'info>(ai: &'info AccountInfo<'info>, market_index: u16) -> Result<Market> {
+    let loader = AccountLoader::<Market>::try_from(ai)
+        .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
+    let market = *loader
+        .load()
+        .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
+    if market.market_index != market_index {
+        return err!(ScalpelError::HealthAccountsMismatch);
+    }
+    Ok(market)
+}
+
 /// The health input of one position: balances at indices accrued to `now` (deposit floored,
-/// debt ceiled), the checked price, and the weights in force at `now`. Shared with the client so
+/// debt ceiled), the price, and the weights in force at `now`. Shared with the client so
 /// off-chain health is computed exactly as on-chain.
 pub fn position_input(
     market: &Market,
@@ -127,29 +211,33 @@ pub fn position_input(
     })
 }
 
-/// Health of `account` from its remaining accounts.
-pub fn account_health<'info>(
-    protocol: &Protocol,
-    account: &MarginAccount,
-    remaining: &'info [AccountInfo<'info>],
-    now: i64,
-    age: PriceAge,
-) -> Result<Health> {
-    let resolved = resolve_positions(account, remaining, now, age)?;
+/// Health of resolved positions.
+pub fn health_of(protocol: &Protocol, resolved: &[ResolvedPosition]) -> Result<Health> {
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     Ok(compute_health(&inputs, &protocol.health_params()?)?)
 }
 
-/// Fails with `InsufficientHealth` unless init health is ≥ 0.
-pub fn require_init_health<'info>(
+/// Checks the health of an account after a borrow or withdrawal: init health must be ≥ 0, and
+/// the hysteresis flag clears once `health_end ≥ 0` (a cured account is never frozen). An
+/// account left without debt needs no price at all (its health cannot be negative), so it
+/// withdraws with stale or missing oracles. Returns init health (zero without debt).
+pub fn check_after_risk_increase<'info>(
     protocol: &Protocol,
-    account: &MarginAccount,
+    account: &mut MarginAccount,
     remaining: &'info [AccountInfo<'info>],
     now: i64,
-) -> Result<Health> {
-    let h = account_health(protocol, account, remaining, now, PriceAge::RiskIncreasing)?;
+) -> Result<I80F48> {
+    if !account.has_debt() {
+        account.being_liquidated = 0;
+        return Ok(I80F48::ZERO);
+    }
+    let resolved = resolve_positions(account, remaining, now, PriceAge::RiskIncreasing)?;
+    let h = health_of(protocol, &resolved)?;
     if h.init < I80F48::ZERO {
         return err!(ScalpelError::InsufficientHealth);
     }
-    Ok(h)
+    if h.end >= I80F48::ZERO {
+        account.being_liquidated = 0;
+    }
+    Ok(h.init)
 }

@@ -41,7 +41,9 @@ pub mod scalpel {
     }
 
     /// Closes an empty margin account.
-    pub fn account_close(ctx: Context<AccountClose>) -> Result<()> {
+    pub fn account_close<'info>(
+        ctx: Context<'_, '_, 'info, 'info, AccountClose<'info>>,
+    ) -> Result<()> {
         instructions::account_close::handler(ctx)
     }
 

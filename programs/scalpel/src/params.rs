@@ -62,6 +62,9 @@ impl ProtocolParams {
         {
             return Err(ScalpelError::InvalidTimelock);
         }
+        if self.timelock_secs > 0 && self.weight_shift_secs < MIN_WEIGHT_SHIFT_SECS {
+            return Err(ScalpelError::WeightShiftTooShort);
+        }
         Ok(())
     }
 
@@ -164,6 +167,32 @@ pub enum GuardianAction {
         /// Duration.
         secs: u32,
     },
+}
+
+/// Bounds an emergency pause of one kind (liquidations, withdrawals): the first pause opens a
+/// window of `max_secs`; every later pause, of any market, must end inside it; a new window
+/// opens only `cooldown_secs` after the last one closed. Pauses of different markets then cannot
+/// be chained into a longer one. Returns the window start to store, or `None` if refused.
+pub fn pause_window(
+    window_start: i64,
+    now: i64,
+    secs: u32,
+    max_secs: u32,
+    cooldown_secs: i64,
+) -> Option<i64> {
+    if secs == 0 || secs > max_secs {
+        return None;
+    }
+    if window_start != 0 {
+        let window_end = window_start.saturating_add(max_secs as i64);
+        if now < window_end {
+            return (now.saturating_add(secs as i64) <= window_end).then_some(window_start);
+        }
+        if now < window_end.saturating_add(cooldown_secs) {
+            return None;
+        }
+    }
+    Some(now)
 }
 
 /// Largest liability weight accepted (5.0).
@@ -349,6 +378,23 @@ mod tests {
     }
 
     #[test]
+    fn pause_windows_cannot_be_chained() {
+        let (max, cool) = (4 * 3_600, 86_400);
+        // First pause opens the window at 100.
+        assert_eq!(pause_window(0, 100, max, max, cool), Some(100));
+        // Another market inside the window, ending no later than it.
+        assert_eq!(pause_window(100, 3_700, 3_600, max, cool), Some(100));
+        assert_eq!(pause_window(100, 3_700, 3_601 + 7_200, max, cool), None);
+        // Right when the window ends: cooldown.
+        assert_eq!(pause_window(100, 100 + max as i64, 60, max, cool), None);
+        // After the cooldown, a new window.
+        let t = 100 + max as i64 + cool;
+        assert_eq!(pause_window(100, t, 60, max, cool), Some(t));
+        assert_eq!(pause_window(0, 5, 0, max, cool), None);
+        assert_eq!(pause_window(0, 5, max + 1, max, cool), None);
+    }
+
+    #[test]
     fn protocol_bounds_each_named() {
         let d = ProtocolParams::default();
         assert_eq!(d.validate(), Ok(()));
@@ -402,7 +448,24 @@ mod tests {
                 },
                 ScalpelError::InvalidTimelock,
             ),
+            (
+                ProtocolParams {
+                    weight_shift_secs: 86_399,
+                    ..d
+                },
+                ScalpelError::WeightShiftTooShort,
+            ),
         ];
+        // Without a timelock (localnet) any shift is allowed, none included.
+        assert_eq!(
+            ProtocolParams {
+                timelock_secs: 0,
+                weight_shift_secs: 0,
+                ..d
+            }
+            .validate(),
+            Ok(())
+        );
         for (p, e) in cases {
             assert_eq!(p.validate(), Err(e), "{p:?}");
         }

@@ -442,7 +442,8 @@ async fn guardian_only_tightens_and_liquidation_pauses_end() {
         .await
         .unwrap();
     assert_eq!(env.protocol().await.pause_flags, PAUSE_BORROWS);
-    // Liquidation pauses are bounded and end by themselves, with a cooldown between them.
+    // Liquidation pauses are bounded and end by themselves: every pause must end inside one
+    // 4-hour window opened by the first, and a new window opens 24 h after the last closed.
     env.expect_rejected(
         &[t(
             &g,
@@ -466,12 +467,33 @@ async fn guardian_only_tightens_and_liquidation_pauses_end() {
     let until = env.market(&env.sol).await.liquidation_paused_until;
     assert_eq!(until, env.now().await + 3_600);
     env.chain.advance_time(3_600).await.unwrap();
+    // Inside the window: another hour is fine, three more would end after it.
     env.expect_rejected(
+        &[t(
+            &g,
+            sol,
+            GuardianAction::PauseLiquidations {
+                secs: 3 * 3_600 + 1,
+            },
+        )],
+        &[&g],
+        "LiquidationPauseTooLong",
+    )
+    .await;
+    env.send(
         &[t(
             &g,
             sol,
             GuardianAction::PauseLiquidations { secs: 3_600 },
         )],
+        &[&g],
+    )
+    .await
+    .unwrap();
+    // Once the window closed, nothing until the cooldown has passed.
+    env.chain.advance_time(3 * 3_600).await.unwrap();
+    env.expect_rejected(
+        &[t(&g, sol, GuardianAction::PauseLiquidations { secs: 600 })],
         &[&g],
         "LiquidationPauseTooLong",
     )

@@ -6,4 +6,5 @@ mod liquidation;
 mod quote;
 mod rejections;
 mod rpc_chain;
+mod sequences;
 mod user_flows;

@@ -281,10 +281,14 @@ async fn quote_names_what_is_not_a_margin_account() {
     assert!(e.contains("is not a Scalpel account"), "{e}");
     let e = refusal(&env, &Pubkey::new_unique()).await;
     assert!(e.contains("no account at"), "{e}");
-    // A stale price is the program's error, by name.
+    // A stale price is the program's error, by name: the collateral counts as zero and the pair
+    // cannot be liquidated until the oracle publishes again.
     env.chain.advance_time(301).await.expect("clock");
-    let e = refusal(&env, &victim.account).await;
-    assert!(e.contains("OracleStale"), "{e}");
+    let q = quote(&env.chain, &victim.account).await.expect("quote");
+    assert_eq!(q.positions[0].oracle_error.as_deref(), Some("OracleStale"));
+    assert_eq!(q.positions[0].value_usd, "0.000000");
+    assert!(q.plans.iter().all(|p| p.plan.is_none()));
+    assert_eq!(q.plans[0].error.as_deref(), Some("OracleStale"));
 }
 
 /// Over JSON-RPC (`RpcChain` against `program_test::rpc_bridge`, what the CLI uses) the quote

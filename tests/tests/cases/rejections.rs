@@ -264,13 +264,13 @@ async fn account_and_deposit_inputs_are_checked() {
     // Close: not empty, then not owner.
     env.send(&[dep], &[&u.key]).await.unwrap();
     env.expect_rejected(
-        &[ix::account_close(&u.key.pubkey(), &u.account)],
+        &[ix::account_close(&u.key.pubkey(), &u.account, &[])],
         &[&u.key],
         "AccountNotEmpty",
     )
     .await;
     env.expect_rejected(
-        &[ix::account_close(&other.key.pubkey(), &u.account)],
+        &[ix::account_close(&other.key.pubkey(), &u.account, &[])],
         &[&other.key],
         "NotAccountOwner",
     )
@@ -648,8 +648,8 @@ async fn remaining_refusals_are_named() {
         .await
         .unwrap();
 
-    // A partially liquidated account cannot withdraw; a liquidation needs the account to hold
-    // the asset market it names.
+    // A partially liquidated account below init health cannot withdraw (its health, not its
+    // flag, refuses it); a liquidation needs the account to hold the asset market it names.
     let (victim, liq) = env.underwater().await;
     let pairs = env.pairs(&victim, None, None).await;
     let a = liquidate_accounts(&victim, &liq, &env.sol, &env.usdc);
@@ -660,7 +660,7 @@ async fn remaining_refusals_are_named() {
     env.expect_rejected(
         &[ix::withdraw(&victim.mv(&env.sol), 1, &pairs)],
         &[&victim.key],
-        "AccountBeingLiquidated",
+        "InsufficientHealth",
     )
     .await;
     let liq_extra =

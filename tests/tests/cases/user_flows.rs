@@ -101,9 +101,12 @@ async fn deposit_withdraw_close_roundtrip() {
         .unwrap()
         .unwrap()
         .lamports;
-    env.send(&[ix::account_close(&u.key.pubkey(), &u.account)], &[&u.key])
-        .await
-        .unwrap();
+    env.send(
+        &[ix::account_close(&u.key.pubkey(), &u.account, &[])],
+        &[&u.key],
+    )
+    .await
+    .unwrap();
     assert!(env.chain.account(&u.account).await.unwrap().is_none());
     let after = env
         .chain

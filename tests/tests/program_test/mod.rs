@@ -103,9 +103,14 @@ impl Env {
         Self::with_protocol(ProtocolParams::default()).await
     }
 
+    /// The protocol with `params`, then SOL and USDC listed and activated: the clock starts one
+    /// timelock before `T0` so that the tests begin at `T0` with both markets live.
     pub async fn with_protocol(params: ProtocolParams) -> Env {
         let chain = LocalChain::start(vec![]).await;
-        chain.set_unix_time(T0).await.expect("clock");
+        chain
+            .set_unix_time(T0 - params.timelock_secs as i64)
+            .await
+            .expect("clock");
         let admin = chain.payer().insecure_clone();
         let mint_authority = Keypair::new();
         let guardian = Pubkey::new_unique();
@@ -124,13 +129,61 @@ impl Env {
             sol: dummy(),
             usdc: dummy(),
         };
-        env.sol = env.add_pull_market(9, [1; 32], "100", sol_params()).await;
-        env.usdc = env.add_pull_market(6, [2; 32], "1", usdc_params()).await;
+        env.sol = env.list_pull_market(9, [1; 32], "100", sol_params()).await;
+        env.usdc = env.list_pull_market(6, [2; 32], "1", usdc_params()).await;
+        env.activate(&[env.sol, env.usdc]).await;
         env
     }
 
-    /// Creates a mint, a pull oracle at `price` and lists the market.
+    /// Creates a mint, a pull oracle at `price`, lists the market and activates it (a new
+    /// market is quarantined until its listed parameters apply after the timelock: the clock
+    /// moves on by the timelock and every oracle publishes again at the new time).
     pub async fn add_pull_market(
+        &self,
+        decimals: u8,
+        feed_id: [u8; 32],
+        price: &str,
+        params: MarketParams,
+    ) -> MarketFixture {
+        let m = self
+            .list_pull_market(decimals, feed_id, price, params)
+            .await;
+        self.activate(&[m]).await;
+        m
+    }
+
+    /// Waits out the timelock, applies each market's listed parameters, and republishes every
+    /// oracle at the new time.
+    pub async fn activate(&self, markets: &[MarketFixture]) {
+        let timelock = self.protocol().await.timelock_secs as i64;
+        self.chain.advance_time(timelock).await.expect("clock");
+        for m in markets {
+            self.send(&[ix::params_apply_market(&m.mint, &m.oracle)], &[])
+                .await
+                .expect("activate the market");
+        }
+        self.refresh_prices().await;
+    }
+
+    /// Every market's oracle publishes its current price again, now.
+    pub async fn refresh_prices(&self) {
+        let now = self.now().await;
+        for (_, m) in self.markets().await {
+            let Some(a) = self.chain.account(&m.oracle).await.expect("rpc") else {
+                continue;
+            };
+            if a.owner != scalpel::constants::PYTH_RECEIVER {
+                continue;
+            }
+            let data = pyth::republished(&a.data, now).expect("a PriceUpdateV2 account");
+            self.chain
+                .set_account(&m.oracle, Account { data, ..a })
+                .await;
+        }
+    }
+
+    /// Creates a mint, a pull oracle at `price` and lists the market (quarantined).
+    pub async fn list_pull_market(
         &self,
         decimals: u8,
         feed_id: [u8; 32],
@@ -299,6 +352,12 @@ impl Env {
         health::markets(&self.chain).await.expect("markets")
     }
 
+    /// Markets of `user`'s deposit positions in slot order (`bad_debt_resolve`'s extra accounts).
+    pub async fn deposit_markets(&self, user: &User) -> Vec<Pubkey> {
+        let account = self.margin(&user.account).await;
+        health::deposit_markets(&account, &self.markets().await)
+    }
+
     /// Health pairs of `user` after opening `open` / closing `close`.
     pub async fn pairs(
         &self,
@@ -404,5 +463,38 @@ impl Env {
         let liq = self.user(&[(&self.usdc, 10_000_000_000)]).await;
         self.set_price(&self.sol, "80", "0").await;
         (victim, liq)
+    }
+}
+
+impl Env {
+    /// `user`'s token account for `m` (created if `user` has none yet), with `amount` minted to
+    /// it, as a `TokenMove` for that market.
+    pub async fn wallet(&self, user: &User, m: &MarketFixture, amount: u64) -> ix::TokenMove {
+        let t = match user.tokens.iter().find(|(mint, _)| *mint == m.mint) {
+            Some((_, t)) => *t,
+            None => {
+                token::create_token_account(&self.chain, &self.admin, &m.mint, &user.key.pubkey())
+                    .await
+                    .expect("token account")
+            }
+        };
+        if amount > 0 {
+            token::mint_to(
+                &self.chain,
+                &self.admin,
+                &self.mint_authority,
+                &m.mint,
+                &t,
+                amount,
+            )
+            .await
+            .expect("mint_to");
+        }
+        ix::TokenMove {
+            owner: user.key.pubkey(),
+            margin_account: user.account,
+            mint: m.mint,
+            user_token: t,
+        }
     }
 }

@@ -1,14 +1,19 @@
-//! Closes an empty margin account and returns its rent to the owner.
+//! Closes an empty margin account and returns its rent to the owner. Deposits worth less than
+//! one native unit (shares left by rounding after the index moved) do not keep it open: their
+//! shares are burned from their markets' totals.
 
 use crate::errors::ScalpelError;
 use crate::events::AccountClosed;
-use crate::state::MarginAccount;
+use crate::health_accounts::load_market;
+use crate::math::{shares::deposit_balance, SafeMath, I80F48};
+use crate::state::{MarginAccount, Market};
 use anchor_lang::prelude::*;
 
-/// Accounts of `account_close`.
+/// Accounts of `account_close`; remaining accounts: the market (writable) of every position the
+/// account still holds, in slot order (each must be a deposit worth less than one native unit).
 #[derive(Accounts)]
 pub struct AccountClose<'info> {
-    /// The account; must have no position.
+    /// The account; must hold no position worth a native unit.
     #[account(mut, close = owner, has_one = owner @ ScalpelError::NotAccountOwner)]
     pub margin_account: AccountLoader<'info, MarginAccount>,
     /// Owner; receives the rent.
@@ -16,23 +21,36 @@ pub struct AccountClose<'info> {
     pub owner: Signer<'info>,
 }
 
-impl AccountClose<'_> {
-    /// Only empty accounts close.
-    pub fn validate(&self) -> Result<()> {
-        let a = self.margin_account.load()?;
-        if !a.is_empty() {
+/// Burns sub-unit deposit shares, then Anchor's `close` returns the rent.
+pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, AccountClose<'info>>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut account = ctx.accounts.margin_account.load_mut()?;
+    let held: Vec<(usize, u16, I80F48)> = account
+        .positions
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_active())
+        .map(|(i, p)| (i, p.market_index, p.shares()))
+        .collect();
+    if ctx.remaining_accounts.len() != held.len() {
+        // No markets given for an account that holds positions: it is simply not empty.
+        if ctx.remaining_accounts.is_empty() {
             return err!(ScalpelError::AccountNotEmpty);
         }
-        if a.being_liquidated != 0 {
-            return err!(ScalpelError::AccountBeingLiquidated);
-        }
-        Ok(())
+        return err!(ScalpelError::HealthAccountsMismatch);
     }
-}
-
-/// Anchor's `close` does the work; this emits the event.
-#[access_control(ctx.accounts.validate())]
-pub fn handler(ctx: Context<AccountClose>) -> Result<()> {
+    for ((slot, market_index, shares), ai) in held.into_iter().zip(ctx.remaining_accounts) {
+        let market = load_market(ai, market_index)?;
+        let index = market.accrued(now)?.deposit_index;
+        if shares < I80F48::ZERO || deposit_balance(shares, index)? > 0 {
+            return err!(ScalpelError::AccountNotEmpty);
+        }
+        let loader = AccountLoader::<Market>::try_from(ai)?;
+        loader
+            .load_mut()?
+            .apply_share_deltas(I80F48::ZERO.safe_sub(shares)?, I80F48::ZERO)?;
+        account.set_shares(slot, I80F48::ZERO);
+    }
     crate::runtime::emit_event(&AccountClosed {
         account: ctx.accounts.margin_account.key(),
         owner: ctx.accounts.owner.key(),

@@ -4,7 +4,9 @@
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::FlagsSet;
-use crate::state::{Market, Protocol};
+use crate::state::{
+    Market, Protocol, MARKET_PAUSE_WITHDRAWALS, MARKET_QUARANTINED, PAUSE_WITHDRAWALS,
+};
 use anchor_lang::prelude::*;
 
 /// Arguments of `admin_set_flags`.
@@ -28,26 +30,30 @@ pub struct AdminSetFlags<'info> {
     pub market: Option<AccountLoader<'info, Market>>,
 }
 
-/// Writes the flags.
+/// Writes the flags. A market's quarantine bit is not the admin's to set or clear (only an
+/// applied timelocked change ends it). Flags without the withdrawal bit also lift a guardian's
+/// timed withdrawal pause.
 pub fn handler(ctx: Context<AdminSetFlags>, args: AdminSetFlagsArgs) -> Result<()> {
-    let (market, old) = match &ctx.accounts.market {
+    let (market, old, new) = match &ctx.accounts.market {
         Some(loader) => {
             let mut m = loader.load_mut()?;
             let old = m.flags;
-            m.flags = args.flags;
-            (Some(loader.key()), old)
+            m.flags = (args.flags & !MARKET_QUARANTINED) | (old & MARKET_QUARANTINED);
+            if m.flags & MARKET_PAUSE_WITHDRAWALS == 0 {
+                m.withdrawals_paused_until = 0;
+            }
+            (Some(loader.key()), old, m.flags)
         }
         None => {
             let mut p = ctx.accounts.protocol.load_mut()?;
             let old = p.pause_flags;
             p.pause_flags = args.flags;
-            (None, old)
+            if p.pause_flags & PAUSE_WITHDRAWALS == 0 {
+                p.withdrawals_paused_until = 0;
+            }
+            (None, old, p.pause_flags)
         }
     };
-    crate::runtime::emit_event(&FlagsSet {
-        market,
-        old,
-        new: args.flags,
-    });
+    crate::runtime::emit_event(&FlagsSet { market, old, new });
     Ok(())
 }

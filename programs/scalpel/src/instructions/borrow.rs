@@ -5,10 +5,11 @@ use super::{balance_kind, transfer_from_market};
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::BalanceChanged;
-use crate::health_accounts::require_init_health;
+use crate::health_accounts::check_after_risk_increase;
 use crate::math::shares;
 use crate::state::{
-    MarginAccount, Market, Protocol, MARKET_PAUSE_BORROWS, MARKET_REDUCE_ONLY, PAUSE_BORROWS,
+    MarginAccount, Market, Protocol, MARKET_PAUSE_BORROWS, MARKET_QUARANTINED, MARKET_REDUCE_ONLY,
+    PAUSE_BORROWS,
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -45,7 +46,7 @@ pub struct Borrow<'info> {
 }
 
 impl Borrow<'_> {
-    /// Non-zero amount, not paused or reduce-only, not mid-liquidation, liquidity available.
+    /// Non-zero amount, not paused, reduce-only or quarantined, liquidity available.
     pub fn validate(&self, args: &BorrowArgs) -> Result<()> {
         if args.amount == 0 {
             return err!(ScalpelError::ZeroAmount);
@@ -55,8 +56,8 @@ impl Borrow<'_> {
         if paused || market.has_flag(MARKET_PAUSE_BORROWS) || market.has_flag(MARKET_REDUCE_ONLY) {
             return err!(ScalpelError::BorrowsPaused);
         }
-        if self.margin_account.load()?.being_liquidated != 0 {
-            return err!(ScalpelError::AccountBeingLiquidated);
+        if market.has_flag(MARKET_QUARANTINED) {
+            return err!(ScalpelError::MarketQuarantined);
         }
         if self.vault.amount < args.amount {
             return err!(ScalpelError::InsufficientLiquidity);
@@ -65,7 +66,8 @@ impl Borrow<'_> {
     }
 }
 
-/// Mints debt shares, moves the tokens, then checks init health.
+/// Mints debt shares, moves the tokens, then checks init health (which also ends a cured
+/// account's liquidation).
 #[access_control(ctx.accounts.validate(&args))]
 pub fn handler<'info>(
     ctx: Context<'_, '_, 'info, 'info, Borrow<'info>>,
@@ -99,10 +101,10 @@ pub fn handler<'info>(
         bump,
         args.amount,
     )?;
-    let health = {
+    let health_init = {
         let protocol = ctx.accounts.protocol.load()?;
-        let account = ctx.accounts.margin_account.load()?;
-        require_init_health(&protocol, &account, ctx.remaining_accounts, now)?
+        let mut account = ctx.accounts.margin_account.load_mut()?;
+        check_after_risk_increase(&protocol, &mut account, ctx.remaining_accounts, now)?
     };
     crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),
@@ -110,7 +112,7 @@ pub fn handler<'info>(
         kind: balance_kind::BORROW,
         amount: args.amount,
         shares_after: shares_after.to_bits(),
-        health_init_after: health.init.to_bits(),
+        health_init_after: health_init.to_bits(),
     });
     Ok(())
 }

@@ -79,6 +79,7 @@ pub fn handler(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
             return err!(ScalpelError::DepositCapExceeded);
         }
         account.set_shares(slot, change.new_shares);
+        account.clear_flag_without_debt();
         change.new_shares
     };
     transfer_from_user(

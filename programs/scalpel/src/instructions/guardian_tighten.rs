@@ -1,15 +1,21 @@
 //! Emergency actions that take effect at once but only in the safe direction (guardian or
 //! admin): pause, reduce-only, lower caps, lower init asset weights, raise init liability
-//! weights, and a bounded pause of one market's liquidations that ends by itself.
+//! weights. The two pauses that lock users or liquidators out end by themselves: a withdrawal
+//! pause lasts `MAX_WITHDRAWAL_PAUSE_SECS`, a market's liquidation pause at most
+//! `MAX_LIQUIDATION_PAUSE_SECS`, and pauses of either kind must fit in one protocol-wide window
+//! per cooldown (`params::pause_window`), so they cannot be chained across markets.
 
 use crate::constants::{
-    bounds::{LIQUIDATION_PAUSE_COOLDOWN_SECS, MAX_LIQUIDATION_PAUSE_SECS},
+    bounds::{
+        LIQUIDATION_PAUSE_COOLDOWN_SECS, MAX_LIQUIDATION_PAUSE_SECS, MAX_WITHDRAWAL_PAUSE_SECS,
+        WITHDRAWAL_PAUSE_COOLDOWN_SECS,
+    },
     PROTOCOL_SEED,
 };
 use crate::errors::ScalpelError;
 use crate::events::GuardianTightened;
-use crate::params::{bps_fraction, GuardianAction, MAX_LIAB_WEIGHT_BPS};
-use crate::state::{Market, Protocol};
+use crate::params::{bps_fraction, pause_window, GuardianAction, MAX_LIAB_WEIGHT_BPS};
+use crate::state::{Market, Protocol, MARKET_PAUSE_WITHDRAWALS, PAUSE_WITHDRAWALS};
 use anchor_lang::prelude::*;
 
 /// Arguments of `guardian_tighten`.
@@ -48,7 +54,21 @@ impl GuardianTighten<'_> {
     }
 }
 
-/// Applies the action, refusing anything that would loosen.
+/// Opens or joins the protocol's withdrawal-pause window and returns when the pause ends.
+fn timed_withdrawal_pause(p: &mut Protocol, now: i64) -> Result<i64> {
+    p.withdrawal_pause_window_start = pause_window(
+        p.withdrawal_pause_window_start,
+        now,
+        MAX_WITHDRAWAL_PAUSE_SECS,
+        MAX_WITHDRAWAL_PAUSE_SECS,
+        WITHDRAWAL_PAUSE_COOLDOWN_SECS,
+    )
+    .ok_or(ScalpelError::WithdrawalPauseTooLong)?;
+    Ok(now.saturating_add(MAX_WITHDRAWAL_PAUSE_SECS as i64))
+}
+
+/// Applies the action, refusing anything that would loosen. The withdrawal bit of a pause
+/// becomes a timed pause that ends by itself.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn handler(ctx: Context<GuardianTighten>, args: GuardianTightenArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
@@ -57,14 +77,25 @@ pub fn handler(ctx: Context<GuardianTighten>, args: GuardianTightenArgs) -> Resu
         (GuardianAction::PauseProtocol { flags }, None) => {
             let mut p = ctx.accounts.protocol.load_mut()?;
             let old = p.pause_flags;
-            p.pause_flags |= flags;
+            if flags & PAUSE_WITHDRAWALS != 0 {
+                let until = timed_withdrawal_pause(&mut p, now)?;
+                p.withdrawals_paused_until = p.withdrawals_paused_until.max(until);
+            }
+            p.pause_flags |= flags & !PAUSE_WITHDRAWALS;
             (old, p.pause_flags)
         }
         (action, Some(loader)) => {
             let mut m = loader.load_mut()?;
             let flags = m.flags;
             match action {
-                GuardianAction::PauseMarket { flags } => m.flags |= flags,
+                GuardianAction::PauseMarket { flags } => {
+                    if flags & MARKET_PAUSE_WITHDRAWALS != 0 {
+                        let mut p = ctx.accounts.protocol.load_mut()?;
+                        let until = timed_withdrawal_pause(&mut p, now)?;
+                        m.withdrawals_paused_until = m.withdrawals_paused_until.max(until);
+                    }
+                    m.flags |= flags & !MARKET_PAUSE_WITHDRAWALS;
+                }
                 GuardianAction::LowerCaps {
                     deposit_cap,
                     borrow_cap,
@@ -93,15 +124,18 @@ pub fn handler(ctx: Context<GuardianTighten>, args: GuardianTightenArgs) -> Resu
                     m.liab_weight_init = w.into();
                 }
                 GuardianAction::PauseLiquidations { secs } => {
-                    let since_last = now.saturating_sub(m.liquidation_paused_until);
-                    let first = m.liquidation_paused_until == 0;
-                    if secs == 0
-                        || secs > MAX_LIQUIDATION_PAUSE_SECS
-                        || (!first && since_last < LIQUIDATION_PAUSE_COOLDOWN_SECS)
-                    {
-                        return err!(ScalpelError::LiquidationPauseTooLong);
-                    }
-                    m.liquidation_paused_until = now.saturating_add(secs as i64);
+                    let mut p = ctx.accounts.protocol.load_mut()?;
+                    p.liquidation_pause_window_start = pause_window(
+                        p.liquidation_pause_window_start,
+                        now,
+                        secs,
+                        MAX_LIQUIDATION_PAUSE_SECS,
+                        LIQUIDATION_PAUSE_COOLDOWN_SECS,
+                    )
+                    .ok_or(ScalpelError::LiquidationPauseTooLong)?;
+                    m.liquidation_paused_until = m
+                        .liquidation_paused_until
+                        .max(now.saturating_add(secs as i64));
                 }
                 GuardianAction::PauseProtocol { .. } => {
                     return err!(ScalpelError::InvalidGuardianAction)

@@ -1,7 +1,7 @@
 //! Read-only health of an account, returned as return data (simulate it).
 
 use crate::constants::PROTOCOL_SEED;
-use crate::health_accounts::{resolve_positions, PriceAge};
+use crate::health_accounts::{resolve_positions, PriceAge, ResolvedPosition};
 use crate::math::{compute_health, liquidation::plan_liquidation, HealthPosition};
 use crate::state::{MarginAccount, Protocol};
 use anchor_lang::prelude::*;
@@ -83,15 +83,17 @@ pub fn handler<'info>(
     let mut plans_truncated = false;
     if h.is_liquidatable(being) {
         let params = protocol.liquidation_params()?;
+        // `liquidate` needs valid prices on both sides of a pair.
+        let valid = |r: &&ResolvedPosition| r.price.failed.is_none();
         for (ai, a) in resolved
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.input.deposit > 0)
+            .filter(|(_, r)| r.input.deposit > 0 && valid(r))
         {
             for (li, l) in resolved
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.input.debt > 0)
+                .filter(|(_, r)| r.input.debt > 0 && valid(r))
             {
                 let Ok(p) = plan_liquidation(&inputs, ai, li, a.penalty, being, u64::MAX, &params)
                 else {

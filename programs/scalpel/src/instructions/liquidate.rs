@@ -98,8 +98,8 @@ pub fn handler<'info>(
         (
             a.market_index,
             l.market_index,
-            a.liquidation_penalty()?,
-            a.liquidation_penalty_bps,
+            a.penalty_at(now)?,
+            a.penalty_bps_at(now),
         )
     };
     let protocol = *ctx.accounts.protocol.load()?;
@@ -118,6 +118,9 @@ pub fn handler<'info>(
     {
         return err!(ScalpelError::WrongMarket);
     }
+    // Other positions may be priced by failing oracles (a deposit then counts as zero); the
+    // pair itself needs prices that pass every check.
+    let (asset_price, liab_price) = (resolved[ai].require_valid()?, resolved[li].require_valid()?);
     let mut inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     let params = protocol.liquidation_params()?;
     let plan = plan_liquidation(
@@ -159,8 +162,8 @@ pub fn handler<'info>(
         l.apply_share_deltas(r.deposit_shares_delta, r.borrow_shares_delta)?;
         acc.set_shares(a_slot, w.new_shares);
         acc.set_shares(l_slot, r.new_shares);
-        inputs[ai] = position_input(&a, w.new_shares, &resolved[ai].price, now)?;
-        inputs[li] = position_input(&l, r.new_shares, &resolved[li].price, now)?;
+        inputs[ai] = position_input(&a, w.new_shares, &asset_price, now)?;
+        inputs[li] = position_input(&l, r.new_shares, &liab_price, now)?;
         (a.mint, a.bump)
     };
 
@@ -215,8 +218,8 @@ pub fn handler<'info>(
         liquidator: ctx.accounts.liquidator.key(),
         asset_market: ctx.accounts.asset_market.key(),
         liab_market: ctx.accounts.liab_market.key(),
-        asset_price: resolved[ai].price.token_price.to_bits(),
-        liab_price: resolved[li].price.token_price.to_bits(),
+        asset_price: asset_price.token_price.to_bits(),
+        liab_price: liab_price.token_price.to_bits(),
         repaid: plan.repay,
         seized: plan.seized,
         to_liquidator: plan.to_liquidator,

@@ -1,4 +1,9 @@
 //! Lists a token: creates the market and its three PDA token accounts (admin only).
+//!
+//! A new market starts quarantined: no collateral value (asset weights 0) and no borrowing from
+//! it. The listed parameters are queued as a timelocked change; only `params_apply_market` after
+//! the timelock makes the market collateral or borrowable. A captured admin key can then never
+//! list a worthless mint with a borrowed feed and borrow the vaults empty in one transaction.
 
 use crate::constants::{
     bounds::MAX_DECIMALS, ACCOUNT_VERSION, INSURANCE_SEED, MARKET_SEED, MAX_MARKETS, PROTOCOL_SEED,
@@ -9,9 +14,50 @@ use crate::events::MarketAdded;
 use crate::math::{WrappedI80F48, I80F48};
 use crate::oracle::{self, OracleKind, RawDetail};
 use crate::params::{bps_fraction, MarketParams};
-use crate::state::{Market, Protocol};
+use crate::state::{Market, Protocol, MARKET_QUARANTINED};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_lang::CheckOwner;
+use anchor_spl::token::{spl_token, Token, TokenAccount};
+
+/// A mint that may be listed: owned by SPL Token (not Token-2022, whose extensions can move or
+/// withhold vault tokens) and without a freeze authority (which could freeze the vaults). Both
+/// are checked while the accounts are read, before the vaults are created, each with its own
+/// error.
+#[derive(Clone, Debug)]
+pub struct ListingMint(spl_token::state::Mint);
+
+impl CheckOwner for ListingMint {
+    fn check_owner(owner: &Pubkey) -> Result<()> {
+        if *owner == spl_token::ID {
+            Ok(())
+        } else if *owner == anchor_spl::token_2022::ID {
+            err!(ScalpelError::MintNotSplToken)
+        } else {
+            Err(ErrorCode::AccountOwnedByWrongProgram.into())
+        }
+    }
+}
+
+impl AccountDeserialize for ListingMint {
+    fn try_deserialize_unchecked(buf: &mut &[u8]) -> Result<Self> {
+        let mint = spl_token::state::Mint::unpack(buf)
+            .map_err(|_| error!(ErrorCode::AccountDidNotDeserialize))?;
+        if mint.freeze_authority.is_some() {
+            return err!(ScalpelError::MintHasFreezeAuthority);
+        }
+        Ok(ListingMint(mint))
+    }
+}
+
+impl AccountSerialize for ListingMint {}
+
+impl core::ops::Deref for ListingMint {
+    type Target = spl_token::state::Mint;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
 
 /// Arguments of `market_add`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -36,8 +82,8 @@ pub struct MarketAdd<'info> {
     /// Pays rent.
     #[account(mut)]
     pub payer: Signer<'info>,
-    /// Token listed.
-    pub mint: Box<Account<'info, Mint>>,
+    /// Token listed (SPL Token, no freeze authority).
+    pub mint: Box<InterfaceAccount<'info, ListingMint>>,
     /// The market, created here.
     #[account(init, payer = payer, space = Market::SPACE,
         seeds = [MARKET_SEED, mint.key().as_ref()], bump)]
@@ -86,11 +132,12 @@ impl MarketAdd<'_> {
     }
 }
 
-/// Writes the market.
+/// Writes the market, quarantined, with its parameters queued behind the timelock.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut protocol = ctx.accounts.protocol.load_mut()?;
+    let eta = now.saturating_add(protocol.timelock_secs as i64);
     let mut m = ctx.accounts.market.load_init()?;
     let p = args.params;
     m.mint = ctx.accounts.mint.key();
@@ -105,6 +152,11 @@ pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
         [0; 32]
     };
     set_market_params(&mut m, &p)?;
+    m.asset_weight_init = WrappedI80F48::default();
+    m.asset_weight_maint = WrappedI80F48::default();
+    m.flags = MARKET_QUARANTINED;
+    let (kind, oracle, feed) = (m.oracle_kind, m.oracle, m.feed_id);
+    m.pending.set(&p, kind, oracle, feed, eta);
     m.deposit_index = WrappedI80F48::from_num(I80F48::ONE);
     m.borrow_index = WrappedI80F48::from_num(I80F48::ONE);
     m.last_accrual_ts = now;
@@ -125,6 +177,7 @@ pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
         market_index: m.market_index,
         oracle: m.oracle,
         oracle_kind: m.oracle_kind,
+        activates_at: eta,
     });
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Applies a queued market change once its timelock expired (anyone). A tightening of the
 //! maintenance weights starts a linear shift over the protocol's `weight_shift_secs` instead of
-//! applying at once.
+//! applying at once; until the shift ends, the penalty is the smaller of the old and the new one
+//! (`Market::penalty_bps_at`), which keeps κ > 0 at every weight the shift passes through. The
+//! first change applied to a new market ends its listing quarantine.
 
 use super::market_add::set_market_params;
 use super::params_queue_market::check_oracle;
@@ -8,7 +10,7 @@ use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::MarketParamsApplied;
 use crate::math::{WrappedI80F48, I80F48};
-use crate::state::{Market, PendingMarketChange, Protocol, WeightShift};
+use crate::state::{Market, PendingMarketChange, Protocol, WeightShift, MARKET_QUARANTINED};
 use anchor_lang::prelude::*;
 
 /// Accounts of `params_apply_market`.
@@ -52,6 +54,7 @@ pub fn handler(ctx: Context<ParamsApplyMarket>) -> Result<()> {
     let old = m.params()?;
     let old_oracle = m.oracle;
     let current = m.weights(now);
+    let penalty_now = m.penalty_bps_at(now);
     let new = m.pending.params();
     set_market_params(&mut m, &new)?;
     let tightens = m.asset_weight_maint.get() < current.asset_maint
@@ -67,7 +70,9 @@ pub fn handler(ctx: Context<ParamsApplyMarket>) -> Result<()> {
             from_asset_maint: WrappedI80F48::from_num(from_a),
             from_liab_maint: WrappedI80F48::from_num(from_l),
             active: 1,
-            _pad: [0; 7],
+            _pad0: 0,
+            from_penalty_bps: penalty_now,
+            _pad: [0; 4],
         };
         end
     } else {
@@ -78,6 +83,8 @@ pub fn handler(ctx: Context<ParamsApplyMarket>) -> Result<()> {
     m.oracle_kind = m.pending.oracle_kind;
     m.feed_id = m.pending.feed_id;
     m.pending = PendingMarketChange::default();
+    // The first applied change ends a new listing's quarantine.
+    m.flags &= !MARKET_QUARANTINED;
     crate::runtime::emit_event(&MarketParamsApplied {
         market: ctx.accounts.market.key(),
         old,

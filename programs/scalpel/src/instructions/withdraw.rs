@@ -4,9 +4,9 @@ use super::{balance_kind, transfer_from_market};
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::BalanceChanged;
-use crate::health_accounts::require_init_health;
+use crate::health_accounts::check_after_risk_increase;
 use crate::math::shares;
-use crate::state::{MarginAccount, Market, Protocol, MARKET_PAUSE_WITHDRAWALS, PAUSE_WITHDRAWALS};
+use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
@@ -17,7 +17,8 @@ pub struct WithdrawArgs {
     pub amount: u64,
 }
 
-/// Accounts of `withdraw`; remaining accounts: the health pairs after the withdrawal.
+/// Accounts of `withdraw`; remaining accounts: the health pairs after the withdrawal (none needed
+/// when the account has no debt).
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     /// Protocol (pause flags, health parameters).
@@ -42,23 +43,23 @@ pub struct Withdraw<'info> {
 }
 
 impl Withdraw<'_> {
-    /// Non-zero amount, not paused, not mid-liquidation.
+    /// Non-zero amount, not paused (by flag or a guardian's timed pause).
     pub fn validate(&self, args: &WithdrawArgs) -> Result<()> {
         if args.amount == 0 {
             return err!(ScalpelError::ZeroAmount);
         }
-        let paused = self.protocol.load()?.pause_flags & PAUSE_WITHDRAWALS != 0;
-        if paused || self.market.load()?.has_flag(MARKET_PAUSE_WITHDRAWALS) {
+        let now = Clock::get()?.unix_timestamp;
+        if self.protocol.load()?.withdrawals_paused(now)
+            || self.market.load()?.withdrawals_paused(now)
+        {
             return err!(ScalpelError::WithdrawalsPaused);
-        }
-        if self.margin_account.load()?.being_liquidated != 0 {
-            return err!(ScalpelError::AccountBeingLiquidated);
         }
         Ok(())
     }
 }
 
-/// Burns shares, moves the tokens, then checks init health.
+/// Burns shares, moves the tokens, then checks init health (which also ends a cured account's
+/// liquidation; being liquidated is no reason to refuse a withdrawal that keeps init health).
 #[access_control(ctx.accounts.validate(&args))]
 pub fn handler<'info>(
     ctx: Context<'_, '_, 'info, 'info, Withdraw<'info>>,
@@ -100,10 +101,10 @@ pub fn handler<'info>(
         bump,
         amount,
     )?;
-    let health = {
+    let health_init = {
         let protocol = ctx.accounts.protocol.load()?;
-        let account = ctx.accounts.margin_account.load()?;
-        require_init_health(&protocol, &account, ctx.remaining_accounts, now)?
+        let mut account = ctx.accounts.margin_account.load_mut()?;
+        check_after_risk_increase(&protocol, &mut account, ctx.remaining_accounts, now)?
     };
     crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),
@@ -111,7 +112,7 @@ pub fn handler<'info>(
         kind: balance_kind::WITHDRAW,
         amount,
         shares_after: shares_after.to_bits(),
-        health_init_after: health.init.to_bits(),
+        health_init_after: health_init.to_bits(),
     });
     Ok(())
 }

@@ -71,6 +71,14 @@ impl Health {
     pub fn is_liquidatable(&self, being_liquidated: bool) -> bool {
         self.maint < I80F48::ZERO || (being_liquidated && self.end < I80F48::ZERO)
     }
+
+    /// Its debt may be forgiven (`bad_debt_resolve`): insolvent at raw prices (deposits worth
+    /// less than debts, which also makes it liquidatable) and no deposits worth `dust` in all
+    /// left to seize. A solvent account with a dust deposit keeps its debt: forgiving it would
+    /// let anyone borrow against dust and walk away with insurance and depositor money.
+    pub fn is_bad_debt(&self, dust: I80F48) -> bool {
+        self.asset_value < self.liab_value && self.asset_value < dust
+    }
 }
 
 /// `(p_low, p_high) = p ∓ min(k · conf, max_bias · p)`, `p_low` floored at zero.

@@ -154,23 +154,48 @@ pub fn check_price(
     if now.saturating_sub(raw.publish_time) > max_age_secs as i64 {
         return Err(ScalpelError::OracleStale);
     }
-    let price = normalize(raw.price as u64, raw.expo, cfg.decimals)?;
-    if price <= I80F48::ZERO {
+    normalized(raw, cfg.decimals)
+}
+
+/// `raw` as an [`OraclePrice`], with only the checks that make it a number: a positive price
+/// and an exponent in range. Positivity is judged on the price per whole token, which health
+/// uses; the per-native-unit price is for display and may truncate to zero for a token worth
+/// very little (a 9-decimal token under 3.5e-6 USD).
+pub fn normalized(raw: &RawPrice, decimals: u8) -> core::result::Result<OraclePrice, ScalpelError> {
+    if raw.price <= 0 {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
-    let conf = normalize(raw.conf, raw.expo, cfg.decimals)?;
+    if raw.expo < bounds::MIN_EXPO || raw.expo > bounds::MAX_EXPO {
+        return Err(ScalpelError::OracleExponentOutOfRange);
+    }
     let token_price = normalize(raw.price as u64, raw.expo, 0)?;
     if token_price <= I80F48::ZERO {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
-    let token_conf = normalize(raw.conf, raw.expo, 0)?;
     Ok(OraclePrice {
-        price,
-        conf,
+        price: normalize(raw.price as u64, raw.expo, decimals)?,
+        conf: normalize(raw.conf, raw.expo, decimals)?,
         token_price,
-        token_conf,
+        token_conf: normalize(raw.conf, raw.expo, 0)?,
         publish_time: raw.publish_time,
     })
+}
+
+/// The last price the account states, whatever its age and width: how a debt whose oracle fails
+/// the checks is valued when liquidation health is computed (see
+/// `health_accounts::position_price`). Owner, format, verification and feed id still hold.
+pub fn last_price(
+    cfg: &OracleConfig,
+    owner: &Pubkey,
+    data: &[u8],
+) -> core::result::Result<OraclePrice, ScalpelError> {
+    let raw = decode(cfg.kind, owner, data)?;
+    if let RawDetail::Pull { feed_id, .. } = raw.detail {
+        if feed_id != cfg.feed_id {
+            return Err(ScalpelError::OracleFeedMismatch);
+        }
+    }
+    normalized(&raw, cfg.decimals)
 }
 
 /// `mantissa · 10^(expo − decimals)` as `I80F48`: USD per native unit. Errors instead of
@@ -225,5 +250,31 @@ mod tests {
         assert_eq!(normalize(u64::MAX, -40, 12).unwrap(), I80F48::ZERO);
         assert!(normalize(u64::MAX, 8, 0).is_err());
         assert!(normalize(1, 30, 0).is_err());
+    }
+
+    /// 3e-6 USD per whole token of a 9-decimal token is 3e-15 per native unit, below I80F48's
+    /// resolution: the price is still positive (health uses the per-token price).
+    #[test]
+    fn tiny_per_token_price_is_positive() {
+        let raw = RawPrice {
+            price: 300,
+            conf: 0,
+            expo: -8,
+            publish_time: 1,
+            detail: RawDetail::Legacy {
+                status: 1,
+                used_previous: false,
+            },
+        };
+        let cfg = OracleConfig {
+            kind: OracleKind::PythPull,
+            feed_id: [0; 32],
+            decimals: 9,
+            max_conf_bps: 100,
+            max_future_secs: 60,
+        };
+        let p = check_price(&raw, &cfg, 1, 60).unwrap();
+        assert_eq!(p.price, I80F48::ZERO);
+        assert!(p.token_price > I80F48::ZERO);
     }
 }

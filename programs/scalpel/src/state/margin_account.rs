@@ -111,4 +111,17 @@ impl MarginAccount {
     pub fn is_empty(&self) -> bool {
         self.active_positions().next().is_none()
     }
+
+    /// Whether any position is a debt.
+    pub fn has_debt(&self) -> bool {
+        self.active_positions().any(|p| p.shares() < I80F48::ZERO)
+    }
+
+    /// Clears the hysteresis flag when no debt is left: an account without debt is never being
+    /// liquidated.
+    pub fn clear_flag_without_debt(&mut self) {
+        if !self.has_debt() {
+            self.being_liquidated = 0;
+        }
+    }
 }

@@ -18,6 +18,10 @@ pub const MARKET_PAUSE_BORROWS: u8 = 1 << 1;
 pub const MARKET_PAUSE_WITHDRAWALS: u8 = 1 << 2;
 /// Market flag: reduce-only (no new deposits or borrows increase exposure).
 pub const MARKET_REDUCE_ONLY: u8 = 1 << 3;
+/// Market flag: listed but not yet activated. A new market is no collateral (asset weights 0)
+/// and cannot be borrowed from until a timelocked parameter change applies; only
+/// `params_apply_market` clears it (the admin's `admin_set_flags` cannot).
+pub const MARKET_QUARANTINED: u8 = 1 << 4;
 
 /// One listed token (PDA `["market", mint]`).
 #[account(zero_copy)]
@@ -101,8 +105,10 @@ pub struct Market {
     pub shift: WeightShift,
     /// Liquidations of this market (as either side) are paused until this time (guardian).
     pub liquidation_paused_until: i64,
+    /// Withdrawals from this market are paused until this time (guardian; ends by itself).
+    pub withdrawals_paused_until: i64,
     /// Room for future fields.
-    pub reserved: [u8; 312],
+    pub reserved: [u8; 304],
 }
 
 /// A queued change of a market's parameters, oracle and feed.
@@ -215,7 +221,13 @@ pub struct WeightShift {
     /// 1 while a shift is configured.
     pub active: u8,
     /// Explicit padding.
-    pub _pad: [u8; 7],
+    pub _pad0: u8,
+    /// Penalty in force when the shift started, bps: until the shift ends the penalty is the
+    /// smaller of it and the stored one, so `(1 + π) · wA_maint < 1` holds at every weight the
+    /// shift passes through (κ > 0 mid-shift).
+    pub from_penalty_bps: u16,
+    /// Explicit padding.
+    pub _pad: [u8; 4],
 }
 
 const _: () = assert!(core::mem::size_of::<WeightShift>() == 56);
@@ -251,12 +263,41 @@ impl Market {
         })
     }
 
+    /// Whether a maintenance-weight shift is still running at `now`.
+    pub fn shifting(&self, now: i64) -> bool {
+        self.shift.active != 0 && now < self.shift.end_ts
+    }
+
+    /// Liquidation penalty `π` in force at `now`, bps: the stored one, or during a shift the
+    /// smaller of the penalty the shift started from and the stored one. Both satisfy
+    /// `(1 + π) · wA < 1` at their own endpoint weight and the asset weight only falls during a
+    /// shift, so the smaller one satisfies it at every weight in between (κ > 0 throughout).
+    pub fn penalty_bps_at(&self, now: i64) -> u16 {
+        if self.shifting(now) {
+            self.liquidation_penalty_bps
+                .min(self.shift.from_penalty_bps)
+        } else {
+            self.liquidation_penalty_bps
+        }
+    }
+
+    /// [`Market::penalty_bps_at`] as a fraction.
+    pub fn penalty_at(&self, now: i64) -> MathResult<I80F48> {
+        crate::math::bps(self.penalty_bps_at(now) as u64)
+    }
+
+    /// Whether withdrawals from this market are paused at `now` (flag or a guardian's timed
+    /// pause).
+    pub fn withdrawals_paused(&self, now: i64) -> bool {
+        self.has_flag(MARKET_PAUSE_WITHDRAWALS) || now < self.withdrawals_paused_until
+    }
+
     /// Weights in force at `now`: during a shift the maintenance weights move linearly from the
     /// old values to the stored ones.
     pub fn weights(&self, now: i64) -> Weights {
         let target_a = self.asset_weight_maint.get();
         let target_l = self.liab_weight_maint.get();
-        let (asset_maint, liab_maint) = if self.shift.active != 0 && now < self.shift.end_ts {
+        let (asset_maint, liab_maint) = if self.shifting(now) {
             let span = self.shift.end_ts.saturating_sub(self.shift.start_ts).max(1);
             let done = now.saturating_sub(self.shift.start_ts).clamp(0, span);
             let t = I80F48::from_num(done)
@@ -353,22 +394,18 @@ impl Market {
         crate::math::shares::debt_balance(self.total_borrow_shares.get(), self.borrow_index.get())
     }
 
-    /// Applies a change of total shares.
+    /// Applies a change of total shares. Totals are the exact sum of every position's shares, so
+    /// a total below zero means the books disagree: an error, never a silent clamp.
     pub fn apply_share_deltas(
         &mut self,
         deposit_delta: I80F48,
         borrow_delta: I80F48,
     ) -> MathResult<()> {
-        let d = self
-            .total_deposit_shares
-            .get()
-            .safe_add(deposit_delta)?
-            .max(I80F48::ZERO);
-        let b = self
-            .total_borrow_shares
-            .get()
-            .safe_add(borrow_delta)?
-            .max(I80F48::ZERO);
+        let d = self.total_deposit_shares.get().safe_add(deposit_delta)?;
+        let b = self.total_borrow_shares.get().safe_add(borrow_delta)?;
+        if d < I80F48::ZERO || b < I80F48::ZERO {
+            return Err(crate::math::math_err());
+        }
         self.total_deposit_shares = d.into();
         self.total_borrow_shares = b.into();
         Ok(())
@@ -378,9 +415,44 @@ impl Market {
     pub fn has_flag(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
+}
 
-    /// Penalty as a fraction.
-    pub fn liquidation_penalty(&self) -> MathResult<I80F48> {
-        crate::math::fx(self.liquidation_penalty_bps as u64).safe_div(crate::math::fx(BPS))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytemuck::Zeroable;
+
+    #[test]
+    fn share_totals_never_go_below_zero() {
+        let mut m = Market::zeroed();
+        m.apply_share_deltas(I80F48::from_num(5), I80F48::from_num(3))
+            .unwrap();
+        assert!(m
+            .apply_share_deltas(I80F48::from_num(-6), I80F48::ZERO)
+            .is_err());
+        assert!(m
+            .apply_share_deltas(I80F48::ZERO, I80F48::from_num(-3.5))
+            .is_err());
+        assert_eq!(m.total_deposit_shares.get(), I80F48::from_num(5));
+        m.apply_share_deltas(I80F48::from_num(-5), I80F48::from_num(-3))
+            .unwrap();
+        assert_eq!(m.total_borrow_shares.get(), I80F48::ZERO);
+    }
+
+    #[test]
+    fn penalty_mid_shift_is_the_smaller_one() {
+        let mut m = Market::zeroed();
+        m.liquidation_penalty_bps = 2_400;
+        m.shift = WeightShift {
+            start_ts: 100,
+            end_ts: 200,
+            from_penalty_bps: 500,
+            active: 1,
+            ..WeightShift::default()
+        };
+        assert_eq!(m.penalty_bps_at(150), 500);
+        assert_eq!(m.penalty_bps_at(200), 2_400);
+        m.shift.from_penalty_bps = 3_000;
+        assert_eq!(m.penalty_bps_at(150), 2_400);
     }
 }

@@ -52,8 +52,16 @@ pub struct Protocol {
     pub _pad: [u8; 5],
     /// A queued protocol-parameter change, applied by anyone after its `eta`.
     pub pending: PendingProtocolChange,
+    /// Start of the current guardian liquidation-pause window (0: none yet): every market's
+    /// liquidation pause must end within `MAX_LIQUIDATION_PAUSE_SECS` of it, so pauses of
+    /// different markets cannot be chained into a longer one.
+    pub liquidation_pause_window_start: i64,
+    /// Start of the current guardian withdrawal-pause window (0: none yet), likewise.
+    pub withdrawal_pause_window_start: i64,
+    /// Withdrawals are paused protocol-wide until this time (guardian; ends by itself).
+    pub withdrawals_paused_until: i64,
     /// Room for future fields.
-    pub reserved: [u8; 216],
+    pub reserved: [u8; 192],
 }
 
 const _: () = assert!(core::mem::size_of::<Protocol>() == 400);
@@ -121,6 +129,11 @@ impl PendingProtocolChange {
 impl Protocol {
     /// Account size including the 8-byte discriminator.
     pub const SPACE: usize = 8 + core::mem::size_of::<Protocol>();
+
+    /// Whether withdrawals are paused protocol-wide at `now` (flag or a guardian's timed pause).
+    pub fn withdrawals_paused(&self, now: i64) -> bool {
+        self.pause_flags & PAUSE_WITHDRAWALS != 0 || now < self.withdrawals_paused_until
+    }
 
     /// Health inputs derived from the stored parameters.
     pub fn health_params(&self) -> MathResult<HealthParams> {
