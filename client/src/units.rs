@@ -4,13 +4,18 @@
 use anyhow::{anyhow, bail, Context, Result};
 use scalpel::math::I80F48;
 
-/// Native units of a UI amount, exactly (`"1.5"` with 6 decimals is 1 500 000).
+/// Native units of a UI amount, exactly (`"1.5"` with 6 decimals is 1 500 000). Zeros beyond
+/// the precision change nothing and are accepted (`"0.015000000"` fits 6 decimals).
 pub fn parse_amount(s: &str, decimals: u8) -> Result<u64> {
     let (int, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
     let d = decimals as usize;
-    if frac.len() > d {
-        bail!("amount {s} has more than {decimals} decimals");
-    }
+    let frac = match frac.get(d..) {
+        Some(beyond) if !beyond.bytes().all(|b| b == b'0') => {
+            bail!("amount {s} has more than {decimals} decimals")
+        }
+        Some(_) => &frac[..d],
+        None => frac,
+    };
     if int.is_empty() && frac.is_empty() {
         bail!("empty amount");
     }
@@ -48,9 +53,13 @@ pub fn parse_bps(s: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| anyhow!("{s} is too large"))
 }
 
-/// A decimal price as `(mantissa, expo)` with at least 8 decimals.
+/// A decimal price as `(mantissa, expo)` with at least 8 decimals (trailing zeros do not count).
 pub fn price_mantissa(s: &str) -> Result<(i64, i32)> {
-    let frac = s.split_once('.').map(|(_, f)| f.len()).unwrap_or(0);
+    let frac = s
+        .trim()
+        .split_once('.')
+        .map(|(_, f)| f.trim_end_matches('0').len())
+        .unwrap_or(0);
     let places = frac.max(8);
     let m = parse_amount(s, places as u8)?;
     Ok((
@@ -62,4 +71,25 @@ pub fn price_mantissa(s: &str) -> Result<(i64, i32)> {
 /// USD values shown with 6 decimals.
 pub fn usd(v: I80F48) -> String {
     format!("{v:.6}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_zeros_beyond_the_precision_are_accepted() {
+        assert_eq!(parse_amount("0.015000000", 6).unwrap(), 15_000);
+        assert_eq!(parse_amount("7.", 2).unwrap(), 700);
+        assert_eq!(parse_amount("3.10", 1).unwrap(), 31);
+        assert!(parse_amount("0.0150001", 6).is_err());
+        assert!(parse_amount("1.5x", 6).is_err());
+        assert!(parse_amount(".", 6).is_err());
+        assert_eq!(
+            price_mantissa("80.000000000000").unwrap(),
+            (8_000_000_000, -8)
+        );
+        assert_eq!(price_mantissa("0.0000030").unwrap(), (300, -8));
+        assert_eq!(parse_bps("0.80000").unwrap(), 8_000);
+    }
 }
