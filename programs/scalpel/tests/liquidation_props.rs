@@ -1655,6 +1655,59 @@ fn table_floors_favour_liquidator() {
     assert!(fx(p.to_liquidator) <= exact + fx(2));
 }
 
+/// Real decimals, every figure exact: 10.5 SOL (9 decimals, 10 500 000 000 lamports) at 128
+/// USD per SOL (wA 3/4) against 1 020 USDC (6 decimals) at 1 USD (wL 1); b = 1/32, π = 1/8,
+/// split 1/2 / 3/8 / 1/8, dust 1 USD. x, S and the shares are native units, computed through
+/// the division by 10^decimals; the plan lands exactly on the target.
+#[test]
+fn table_decimals_sol_usdc_lands_on_target() {
+    let prm = LiquidationParams {
+        health: HealthParams {
+            conf_multiplier: f(2.0),
+            max_conf_bias: f(0.0625),
+            liquidation_buffer: f(0.03125),
+        },
+        split_liquidator: f(0.5),
+        split_insurance: f(0.375),
+        split_treasury: f(0.125),
+        dust_threshold: fx(1),
+    };
+    let mut sol = pos(10_500_000_000, 0, 128.0, 0.75, 1.25);
+    sol.decimals = 9;
+    let mut usdc = pos(0, 1_020_000_000, 1.0, 0.9375, 1.0);
+    usdc.decimals = 6;
+    let ps = [sol, usdc];
+    let p = plan_liquidation(&ps, 0, 1, f(0.125), false, u64::MAX, &prm).unwrap();
+    // AV = 10 · 128 + 0.5 · 128 = 1344, A = 1008; L = 1020: maint = −12, end = 1008 − 33/32 ·
+    // 1020 = −43.875. σ = 1344/1020 − 1 ≈ 0.32 ≥ π: π_L = 1/16, π_I = 3/64, π_T = 1/64.
+    let h = p.health_before;
+    assert_eq!((h.asset_value, h.asset_maint), (f(1344.0), f(1008.0)));
+    assert_eq!((h.maint, h.end), (f(-12.0), f(-43.875)));
+    assert_eq!(
+        (p.bonus_liquidator, p.bonus_insurance, p.bonus_treasury),
+        (f(0.0625), f(0.046875), f(0.015625))
+    );
+    // κ = 33/32 − 9/8 · 3/4 = 3/16; x_need = 43.875 / (3/16) / 1 · 10^6 = 234 000 000 (234
+    // USDC, exactly).
+    assert_eq!(p.kappa, f(0.1875));
+    assert_eq!(
+        (p.repay_needed, p.repay, p.bound),
+        (234_000_000, 234_000_000, RepayBound::Need)
+    );
+    // S = floor(234 · 9/8 / 128 · 10^9) = 2 056 640 625 lamports (263.25 USD, exactly);
+    // insurance = floor(234 · 3/64 / 128 · 10^9) = floor(85 693 359.375); treasury =
+    // floor(234 · 1/64 / 128 · 10^9) = floor(28 564 453.125); the liquidator the rest.
+    assert_eq!(
+        (p.seized, p.to_insurance, p.to_treasury, p.to_liquidator),
+        (2_056_640_625, 85_693_359, 28_564_453, 1_942_382_813)
+    );
+    // After: 8 443 359 375 lamports = 8 · 128 + 0.443359375 · 128 = 1080.75 USD, A = 810.5625;
+    // 786 USDC: maint = 24.5625, end = 810.5625 − 33/32 · 786 = 0.
+    let a = p.health_after;
+    assert_eq!((a.asset_value, a.liab_value), (f(1080.75), f(786.0)));
+    assert_eq!((a.maint, a.end), (f(24.5625), I80F48::ZERO));
+}
+
 /// Property 2 does NOT hold at the edge of the governance bound: with π = 0 and wA_maint =
 /// 1 − 2^-48 (the largest weight with (1 + π)·wA < 1, as raw bits; bps weights cannot get this
 /// close), repaying one unit (2.9e-7 USD) gains x·p_j·(wL − wA) = 1e-21 USD, below the one
