@@ -1,6 +1,9 @@
 //! Property tests of the pure math (`scalpel::math`): no panic anywhere in the input space, health
 //! monotonicity and ordering, share round trips that never favour the actor, and interest accrual
-//! that never pays depositors more than borrowers owe. Exact comparisons use a 256-bit product of
+//! that never pays depositors more than borrowers owe. Health properties run over tokens of 0, 6,
+//! 8, 9 and 12 decimals (balances to 10^18 native units, prices per whole token realistic for
+//! the decimals) and any decimals byte for "no panic"; `PROPTEST_CASES=n` overrides every case
+//! count. Exact comparisons use a 256-bit product of
 //! the raw `I80F48` bits, so no rounding of the test itself can hide a rounding of the code.
 
 use proptest::prelude::*;
@@ -152,6 +155,15 @@ fn any_amount() -> impl Strategy<Value = u64> {
     ]
 }
 
+/// Any decimals: the realistic ones, the governance bound 12, the edge of `10^d` in u64 (19)
+/// and beyond it, and arbitrary bytes.
+fn any_decimals() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        2 => prop::sample::select(vec![0u8, 6, 8, 9, 12, 18, 19, 20, u8::MAX]),
+        1 => any::<u8>(),
+    ]
+}
+
 fn any_position() -> impl Strategy<Value = HealthPosition> {
     (
         any_amount(),
@@ -159,8 +171,9 @@ fn any_position() -> impl Strategy<Value = HealthPosition> {
         any_fx(),
         any_fx(),
         [any_fx(), any_fx(), any_fx(), any_fx()],
+        any_decimals(),
     )
-        .prop_map(|(deposit, debt, price, conf, w)| HealthPosition {
+        .prop_map(|(deposit, debt, price, conf, w, decimals)| HealthPosition {
             deposit,
             debt,
             price,
@@ -169,7 +182,7 @@ fn any_position() -> impl Strategy<Value = HealthPosition> {
             asset_weight_maint: w[1],
             liab_weight_init: w[2],
             liab_weight_maint: w[3],
-            decimals: 0,
+            decimals,
         })
 }
 
@@ -197,9 +210,30 @@ fn fx_range(lo: I80F48, hi: I80F48) -> impl Strategy<Value = I80F48> {
 
 const MAX_BALANCE: u64 = 1_000_000_000_000_000;
 
-/// Price in USD per native unit, log-uniform in [1e-12, 1e6].
-fn real_price() -> impl Strategy<Value = I80F48> {
-    (-12.0f64..=6.0).prop_map(|e| f(10f64.powf(e)))
+/// Token decimals of realistic positions: 0 (the native unit is the token), 6 (USDC), 8
+/// (wrapped BTC), 9 (SOL) and the governance bound 12.
+const DECIMALS: [u8; 5] = [0, 6, 8, 9, 12];
+
+/// The largest balance of a realistic position: 10^15 units of a 0-decimals token, 10^18
+/// native units otherwise (a billion SOL in lamports).
+fn max_balance(decimals: u8) -> u64 {
+    if decimals == 0 {
+        MAX_BALANCE
+    } else {
+        1_000_000_000_000_000_000
+    }
+}
+
+/// Price in USD per whole token at a point `u ∈ [0, 1]` of the realistic range for `decimals`,
+/// log-uniform and increasing in `u`: [1e-12, 1e6] at 0 decimals (the native unit is the token,
+/// anything from a lamport-sized unit to a whole BTC), [1e-6, 1e5] otherwise.
+fn price_at(decimals: u8, u: f64) -> I80F48 {
+    let (lo, hi) = if decimals == 0 {
+        (-12.0, 6.0)
+    } else {
+        (-6.0, 5.0)
+    };
+    f(10f64.powf(lo + (hi - lo) * u))
 }
 
 /// Valid weights `0 ≤ wA_init ≤ wA_maint ≤ 1 ≤ wL_maint ≤ wL_init ≤ 3`.
@@ -225,25 +259,37 @@ fn conf_frac() -> impl Strategy<Value = I80F48> {
     fx_range(I80F48::ZERO, f(0.05))
 }
 
-/// One realistic position: either a deposit or a debt (one signed share balance per market).
+/// One realistic position: either a deposit or a debt (one signed share balance per market),
+/// of a token with realistic decimals, balance and price for them.
 fn real_position() -> impl Strategy<Value = HealthPosition> {
     (
         any::<bool>(),
-        0..=MAX_BALANCE,
-        real_price(),
+        prop::sample::select(DECIMALS.to_vec()),
+        (any::<bool>(), any::<u64>(), 0.0f64..=1.0),
+        0.0f64..=1.0,
         conf_frac(),
         real_weights(),
     )
-        .prop_map(|(is_deposit, amount, price, cf, w)| HealthPosition {
-            deposit: if is_deposit { amount } else { 0 },
-            debt: if is_deposit { 0 } else { amount },
-            price,
-            conf: price * cf,
-            asset_weight_init: w[0],
-            asset_weight_maint: w[1],
-            liab_weight_init: w[2],
-            liab_weight_maint: w[3],
-            decimals: 0,
+        .prop_map(|(is_deposit, decimals, (log, n, e), u, cf, w)| {
+            // Uniform in [0, max_balance] or log-uniform in [1, max_balance].
+            let max = max_balance(decimals);
+            let amount = if log {
+                ((max as f64).powf(e) as u64).min(max)
+            } else {
+                n % (max + 1)
+            };
+            let price = price_at(decimals, u);
+            HealthPosition {
+                deposit: if is_deposit { amount } else { 0 },
+                debt: if is_deposit { 0 } else { amount },
+                price,
+                conf: price * cf,
+                asset_weight_init: w[0],
+                asset_weight_maint: w[1],
+                liab_weight_init: w[2],
+                liab_weight_maint: w[3],
+                decimals,
+            }
         })
 }
 
@@ -303,7 +349,12 @@ fn share_amount() -> impl Strategy<Value = I80F48> {
     ]
 }
 
+/// `cases` cases, or `PROPTEST_CASES` when set (a longer run).
 fn cfg(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig::with_cases(cases)
 }
 
@@ -415,9 +466,12 @@ proptest! {
     #[test]
     fn health_monotone_in_deposit(mut positions in real_account(), params in real_params(),
                                   i in any::<prop::sample::Index>(),
-                                  a in 0..=MAX_BALANCE, b in 0..=MAX_BALANCE,
-                                  p in real_price(), q in real_price()) {
+                                  a in any::<u64>(), b in any::<u64>(),
+                                  u in 0.0f64..=1.0, v in 0.0f64..=1.0) {
         let i = i.index(positions.len());
+        let d = positions[i].decimals;
+        let (a, b) = (a % (max_balance(d) + 1), b % (max_balance(d) + 1));
+        let (p, q) = (price_at(d, u), price_at(d, v));
         positions[i].debt = 0;
         // More of the deposit.
         positions[i].deposit = a.min(b);
@@ -437,9 +491,12 @@ proptest! {
     #[test]
     fn health_antitone_in_debt(mut positions in real_account(), params in real_params(),
                                i in any::<prop::sample::Index>(),
-                               a in 0..=MAX_BALANCE, b in 0..=MAX_BALANCE,
-                               p in real_price(), q in real_price()) {
+                               a in any::<u64>(), b in any::<u64>(),
+                               u in 0.0f64..=1.0, v in 0.0f64..=1.0) {
         let i = i.index(positions.len());
+        let d = positions[i].decimals;
+        let (a, b) = (a % (max_balance(d) + 1), b % (max_balance(d) + 1));
+        let (p, q) = (price_at(d, u), price_at(d, v));
         positions[i].deposit = 0;
         positions[i].debt = a.min(b);
         let lo = health(&positions, &params);
@@ -495,6 +552,39 @@ proptest! {
             prop_assert!(I80F48::ZERO <= low && low <= p.price && p.price <= high);
             prop_assert!(high - p.price <= params.max_conf_bias * p.price);
         }
+    }
+
+    /// Decimals only rename the native unit: the same holdings written with `k` more decimals
+    /// (each balance times 10^k, the price per whole token unchanged) have exactly the same
+    /// health, every figure (`token_value` divides the same sub-token remainder by 10^d last,
+    /// and its truncation depends only on the exact quotient). Balances too large to gain k
+    /// digits within 10^18 are divided by 10^k first; 12-decimals positions (the bound) are
+    /// renamed the other way, to 12 − k decimals, from a balance rounded to a multiple of 10^k.
+    #[test]
+    fn health_invariant_under_redenomination(positions in real_account(),
+                                             params in real_params(), k in 1u32..=9) {
+        let mut base = positions;
+        let mut renamed = base.clone();
+        for (b, r) in base.iter_mut().zip(renamed.iter_mut()) {
+            let up = k.min(12 - u32::from(b.decimals));
+            if up > 0 {
+                let scale = 10u64.pow(up);
+                for n in [&mut b.deposit, &mut b.debt] {
+                    if *n > max_balance(1) / scale {
+                        *n /= scale;
+                    }
+                }
+                (r.deposit, r.debt) = (b.deposit * scale, b.debt * scale);
+                r.decimals = b.decimals + up as u8;
+            } else {
+                let scale = 10u64.pow(k);
+                b.deposit -= b.deposit % scale;
+                b.debt -= b.debt % scale;
+                (r.deposit, r.debt) = (b.deposit / scale, b.debt / scale);
+                r.decimals = b.decimals - k as u8;
+            }
+        }
+        prop_assert_eq!(health(&renamed, &params), health(&base, &params));
     }
 }
 
@@ -795,6 +885,66 @@ fn table_native_units_underwater() {
     assert!(h.is_liquidatable(false) && h.is_liquidatable(true));
 }
 
+/// The same kind of account in real native units with per-token prices and binary fractions
+/// throughout, so every figure is exact to the bit: 10.5 SOL (9 decimals) at 150 USD, conf
+/// 0.25, against 1 400.25 USDC (6 decimals) at 1 USD, conf 1/1024; k = 2, bias cap 1/16,
+/// buffer 1/32. The sub-token remainders (0.5 SOL, 0.25 USDC) go through the division by
+/// 10^decimals.
+#[test]
+fn table_native_units_with_decimals_exact() {
+    let params = HealthParams {
+        conf_multiplier: f(2.0),
+        max_conf_bias: f(0.0625),
+        liquidation_buffer: f(0.03125),
+    };
+    let mut sol = pos(10_500_000_000, 0, 150.0, 0.25, [0.75, 0.875, 1.25, 1.125]);
+    sol.decimals = 9;
+    let mut usdc = pos(
+        0,
+        1_400_250_000,
+        1.0,
+        0.0009765625,
+        [1.0, 1.0, 1.125, 1.0625],
+    );
+    usdc.decimals = 6;
+    let h = compute_health(&[sol, usdc], &params).unwrap();
+    // AV = 10 · 150 + 500 000 000 · 150 / 10^9 = 1500 + 75 = 1575; A_maint = 1575 · 7/8.
+    assert_eq!((h.asset_value, h.asset_maint), (f(1575.0), f(1378.125)));
+    // LV = 1400 · 1 + 250 000 · 1 / 10^6 = 1400.25; L_maint = 1400.25 · 17/16.
+    assert_eq!((h.liab_value, h.liab_maint), (f(1400.25), f(1487.765625)));
+    // maint = 1378.125 − 1487.765625; end = 1378.125 − 33/32 · 1487.765625 = 1378.125 −
+    // 1534.25830078125.
+    assert_eq!(h.maint, f(-109.640625));
+    assert_eq!(h.end, f(-156.13330078125));
+    // SOL: k·conf = 0.5 < 150/16 → p_low = 149.5; A_init = (1495 + 74.75) · 3/4 = 1177.3125.
+    // USDC: k·conf = 1/512 < 1/16 → p_high = 513/512; L_init = 1400.25 · 513/512 · 9/8 =
+    // 1402.98486328125 · 9/8 = 1578.35797119140625.
+    let exact = |v: &str| v.parse::<I80F48>().unwrap();
+    assert_eq!(h.init, f(1177.3125) - exact("1578.35797119140625"));
+    assert_eq!(h.init, exact("-401.04547119140625"));
+    assert!(h.is_liquidatable(false));
+    // Whole tokens only, the same holdings at 0 decimals (10.5 SOL → 21 half-SOL units at 75
+    // USD; 1400.25 USDC → 5601 quarter units at 0.25 USD) give the same figures.
+    let mut half_sol = sol;
+    (
+        half_sol.deposit,
+        half_sol.price,
+        half_sol.conf,
+        half_sol.decimals,
+    ) = (21, f(75.0), f(0.125), 0);
+    let mut quarter_usdc = usdc;
+    (
+        quarter_usdc.debt,
+        quarter_usdc.price,
+        quarter_usdc.conf,
+        quarter_usdc.decimals,
+    ) = (5_601, f(0.25), f(0.000244140625), 0);
+    assert_eq!(
+        compute_health(&[half_sol, quarter_usdc], &params).unwrap(),
+        h
+    );
+}
+
 /// Exactly at the maintenance threshold: maint = 0 is not liquidatable, ratio is exactly 1, but
 /// an account already being liquidated continues (end < 0). Debt bias capped at 5%.
 #[test]
@@ -870,7 +1020,7 @@ fn regression_utilization_clamps_instead_of_overflowing() {
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(10_000))]
+    #![proptest_config(cfg(10_000))]
 
     /// `token_value` is `amount · P / 10^d` truncated to within two steps, and its ceil variant
     /// is at or above the exact value by at most two steps, for every decimals 0..=12.

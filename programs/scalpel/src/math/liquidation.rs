@@ -357,31 +357,81 @@ mod tests {
         }
     }
 
-    /// 10 SOL at 100 (wA 0.9) against 950 USDC at 1 (wL 1): maint = −50, end = −69.
-    /// AV/LV = 1000/950, σ = 5.263%; π = 5%: π_L = 3%, π_P = min(2.263%, 2%) = 2%,
-    /// π_I = 1.25%, π_T = 0.75%, π_e = 5%. κ = 1.02 − 1.05·0.9 = 0.075.
-    /// x_need = 69 / 0.075 = 920 USDC; S = 920·1.05/100 = 9.66 SOL.
+    /// Every input a binary fraction, so each fixed-point step is exact (or, for σ and x_coll,
+    /// only compared against a cap it clears by far) and every result is pinned with `==`.
+    /// Buffer b = 1/32, split s_L = 1/2, s_I = 3/8, s_T = 1/8, dust 1 USD, penalty π = 1/8.
+    fn binary_params() -> LiquidationParams {
+        LiquidationParams {
+            health: HealthParams {
+                conf_multiplier: f(2.0),
+                max_conf_bias: f(0.0625),
+                liquidation_buffer: f(0.03125),
+            },
+            split_liquidator: f(0.5),
+            split_insurance: f(0.375),
+            split_treasury: f(0.125),
+            dust_threshold: f(1.0),
+        }
+    }
+
+    /// Hand table. Collateral: 4000 units at 1/4 USD (1000 USD, wA 3/4); debt: 795 units at
+    /// 1 USD (wL 1); conf 0, so init biases play no part (nor do the collateral's wL and the
+    /// debt's wA: neither position holds the other side).
+    ///
+    /// | step | arithmetic | value |
+    /// |---|---|---|
+    /// | AV, A_maint | 4000 · 1/4 = 1000; 1000 · 3/4 | 1000, 750 |
+    /// | LV, L_maint | 795 · 1 · 1 | 795 |
+    /// | maint | 750 − 795 | −45 |
+    /// | end | 750 − 33/32 · 795 = 750 − 819.84375 | −69.84375 |
+    /// | σ | 1000/795 − 1 ≈ 0.258 | |
+    /// | π_L | π · s_L = 1/8 · 1/2 | 1/16 |
+    /// | π_P | min(σ − π_L ≈ 0.195, π · (s_I + s_T) = 1/16) | 1/16 |
+    /// | π_I, π_T | 1/16 · 3/8 / (1/2); 1/16 − 3/64 | 3/64, 1/64 |
+    /// | π_e | 1/16 + 1/16 | 1/8 |
+    /// | κ | 33/32 · 1 − 9/8 · 3/4 = 33/32 − 27/32 | 3/16 |
+    /// | x_need | ceil(69.84375 / (3/16) / 1) = ceil(372.5) | 373 |
+    /// | x_coll | floor(1000 / (9/8) / 1) = floor(888.9) (> x_need, debt 795 > x_need) | 888 |
+    /// | x | min(373, 795, 888, ∞); debt left 422 USD ≥ 1 (no dust) | 373 (Need) |
+    /// | S | floor(373 · 1 · 9/8 / (1/4)) = floor(1678.5) | 1678 |
+    /// | collateral left | 4000 − 1678 = 2322 units = 580.5 USD ≥ 1 (no dust) | |
+    /// | to_insurance | floor(373 · 1 · 3/64 / (1/4)) = floor(69.9375) | 69 |
+    /// | to_treasury | floor(373 · 1 · 1/64 / (1/4)) = floor(23.3125) | 23 |
+    /// | to_liquidator | 1678 − 69 − 23 | 1586 |
+    /// | A_maint after | 2322 · 1/4 · 3/4 | 435.375 |
+    /// | L_maint after | 422 · 1 · 1 | 422 |
+    /// | maint after | 435.375 − 422 | 13.375 |
+    /// | end after | 435.375 − 33/32 · 422 = 435.375 − 435.1875 | 0.1875 |
+    ///
+    /// `end` after is the two roundings, both against the liquidator: x rounded up by half a unit
+    /// (0.5 · κ · 1 = 0.09375) and S floored by half a unit (0.5 · 1/4 · 3/4 = 0.09375).
     #[test]
     fn hand_table_partial() {
-        let ps = [pos(10_000, 0, 0.1, 0.9, 1.1), pos(0, 950, 1.0, 0.95, 1.0)];
-        let p = plan_liquidation(&ps, 0, 1, f(0.05), false, u64::MAX, &params()).unwrap();
-        // 0.1, 0.9 and 1.02 are not binary fractions: x_need may round up by one unit.
-        assert!((920..=921).contains(&p.repay_needed), "{}", p.repay_needed);
-        assert_eq!(p.repay, p.repay_needed);
+        let ps = [
+            pos(4_000, 0, 0.25, 0.75, 1.25),
+            pos(0, 795, 1.0, 0.9375, 1.0),
+        ];
+        let p = plan_liquidation(&ps, 0, 1, f(0.125), false, u64::MAX, &binary_params()).unwrap();
+        let h = p.health_before;
+        assert_eq!((h.asset_value, h.asset_maint), (f(1000.0), f(750.0)));
+        assert_eq!((h.liab_value, h.liab_maint), (f(795.0), f(795.0)));
+        assert_eq!((h.maint, h.end), (f(-45.0), f(-69.84375)));
+        assert_eq!(p.bonus_liquidator, f(0.0625));
+        assert_eq!(p.bonus_insurance, f(0.046875));
+        assert_eq!(p.bonus_treasury, f(0.015625));
+        assert_eq!(p.penalty_effective, f(0.125));
+        assert_eq!(p.kappa, f(0.1875));
+        assert_eq!(p.repay_needed, 373);
+        assert_eq!(p.repay, 373);
         assert_eq!(p.bound, RepayBound::Need);
-        assert!((p.kappa - f(0.075)).abs() < f(1e-12));
-        assert!((p.penalty_effective - f(0.05)).abs() < f(1e-12));
-        // S = floor(920 · 1 · 1.05 / 100 native-per-unit) in 1/1000 SOL units = 9660.
-        if p.repay == 920 {
-            assert!((9_659..=9_660).contains(&p.seized));
-            assert!((114..=115).contains(&p.to_insurance)); // floor(920 · 0.0125 / 0.1) = 115
-            assert!((68..=69).contains(&p.to_treasury)); // floor(920 · 0.0075 / 0.1) = 69
-        }
-        assert_eq!(p.to_liquidator + p.to_insurance + p.to_treasury, p.seized);
-        // After: A = 0.34·0.9·100·... end lands on 0 within one unit's value.
-        assert!(p.health_after.end >= I80F48::ZERO);
-        assert!(p.health_after.end < f(1.1));
-        assert!(p.health_after.maint > p.health_before.maint);
+        assert_eq!(p.seized, 1_678);
+        assert_eq!(p.to_insurance, 69);
+        assert_eq!(p.to_treasury, 23);
+        assert_eq!(p.to_liquidator, 1_586);
+        let a = p.health_after;
+        assert_eq!((a.asset_value, a.asset_maint), (f(580.5), f(435.375)));
+        assert_eq!((a.liab_value, a.liab_maint), (f(422.0), f(422.0)));
+        assert_eq!((a.maint, a.end), (f(13.375), f(0.1875)));
     }
 
     #[test]
