@@ -155,11 +155,13 @@ pub fn plan_liquidation(
         return Err(LiquidationError::Math(math_err()));
     }
 
-    // κ = (1 + b)·wL_j − (1 + π_e)·wA_i.
+    // κ = (1 + b)·wL_j − (1 + π_e)·wA_i, rounded down (the first product truncated, the second
+    // rounded up): x_need divides by κ, and a κ one step too high would leave x_need short by
+    // up to x·δ/κ native units, more than a unit once x passes ~1e14 (found at 9 decimals).
     let kappa = I80F48::ONE
         .safe_add(params.health.liquidation_buffer)?
         .safe_mul(l.liab_weight_maint)?
-        .safe_sub(one_pe.safe_mul(a.asset_weight_maint)?)?;
+        .safe_sub(mul_ceil(one_pe, a.asset_weight_maint)?)?;
     if kappa <= I80F48::ZERO {
         return Err(LiquidationError::KappaNotPositive);
     }
@@ -215,7 +217,10 @@ pub fn plan_liquidation(
     let coll_left = a.deposit.safe_sub(seized)?;
     if coll_left > 0 && token_value(coll_left, p_i, d_i)? < params.dust_threshold {
         // (Beyond u64, only by overflow, it exceeds the debt: no close-out.)
-        let x_all = div_ceil(coll_value, one_pe)
+        // The collateral's value rounded up: sized from a truncated value, the liquidator could
+        // pay up to one rounding step less than it takes.
+        let x_all = token_value_ceil(a.deposit, p_i, d_i)
+            .and_then(|v| div_ceil(v, one_pe))
             .and_then(|q| native_amount_ceil(q, p_j, d_j))
             .and_then(ceil_u64)
             .unwrap_or(u64::MAX);
