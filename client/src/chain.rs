@@ -99,9 +99,28 @@ pub fn failure(err: &TransactionError, logs: Vec<String>) -> TxFailure {
 }
 
 fn token_error_name(code: u32, logs: &[String]) -> String {
-    let from_token = logs
-        .iter()
-        .any(|l| l.contains("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA failed"));
+    let failed = |program: &str| {
+        logs.iter()
+            .any(|l| l.contains(&format!("{program} failed")))
+    };
+    if failed("Program 11111111111111111111111111111111") {
+        // solana-system-interface's SystemError, in code order.
+        const SYSTEM: [&str; 9] = [
+            "AccountAlreadyInUse",
+            "ResultWithNegativeLamports",
+            "InvalidProgramId",
+            "InvalidAccountDataLength",
+            "MaxSeedLengthExceeded",
+            "AddressWithSeedMismatch",
+            "NonceNoRecentBlockhashes",
+            "NonceBlockhashNotExpired",
+            "NonceUnexpectedBlockhashValue",
+        ];
+        if let Some(name) = SYSTEM.get(code as usize) {
+            return format!("SystemError::{name}");
+        }
+    }
+    let from_token = failed("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
     let name = match code {
         0 => "NotRentExempt",
         1 => "InsufficientFunds",

@@ -534,3 +534,139 @@ async fn bad_debt_beyond_deposits_leaves_a_deficit_not_a_dead_market() {
     .await
     .unwrap();
 }
+
+/// After a year of interest (both indices ≠ 1) the instruction executes the shared plan to the
+/// native unit, and moves shares exactly as the share math says: the seized deposit's shares are
+/// burned rounded up and the repaid debt's rounded down, both against the liquidatee.
+#[tokio::test]
+async fn exact_liquidation_after_interest_accrued() {
+    use scalpel::health_accounts::PriceAge;
+    use scalpel::math::{liquidation::plan_liquidation, shares, token_value, HealthPosition};
+    let env = Env::new().await;
+    env.lender(100_000_000_000, 0).await;
+    // A SOL lender and a SOL borrower, so that SOL's deposit index moves too.
+    let sol_lender = env.user(&[(&env.sol, 100_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&sol_lender.mv(&env.sol), 100_000_000_000)],
+        &[&sol_lender.key],
+    )
+    .await
+    .unwrap();
+    let sol_borrower = env.user(&[(&env.usdc, 50_000_000_000)]).await;
+    env.send(
+        &[ix::deposit(&sol_borrower.mv(&env.usdc), 50_000_000_000)],
+        &[&sol_borrower.key],
+    )
+    .await
+    .unwrap();
+    let pairs = env.pairs(&sol_borrower, Some(&env.sol), None).await;
+    env.send(
+        &[ix::borrow(
+            &sol_borrower.mv(&env.sol),
+            80_000_000_000,
+            &pairs,
+        )],
+        &[&sol_borrower.key],
+    )
+    .await
+    .unwrap();
+    let victim = env.borrower(10_000_000_000, 750_000_000).await;
+    env.chain.advance_time(365 * 86_400).await.unwrap();
+    env.send(
+        &[
+            ix::market_accrue(&env.sol.market),
+            ix::market_accrue(&env.usdc.market),
+        ],
+        &[],
+    )
+    .await
+    .unwrap();
+    let (sol, usdc) = (env.market(&env.sol).await, env.market(&env.usdc).await);
+    assert!(sol.deposit_index.get() > I80F48::ONE && usdc.borrow_index.get() > I80F48::ONE);
+    env.set_price(&env.sol, "80", "0").await;
+    env.set_price(&env.usdc, "1", "0").await;
+
+    // The plan, computed off-chain with the program's own functions.
+    let acc = env.margin(&victim.account).await;
+    let markets = env.markets().await;
+    let resolved = health::account_inputs(&env.chain, &acc, &markets, PriceAge::Maintenance)
+        .await
+        .unwrap();
+    let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
+    let params = env.protocol().await.liquidation_params().unwrap();
+    let plan =
+        plan_liquidation(&inputs, 0, 1, resolved[0].penalty, false, u64::MAX, &params).unwrap();
+    let (dep_shares, debt_shares) = (acc.positions[0].shares(), acc.positions[1].shares());
+    let (sol_total, usdc_total) = (
+        sol.total_deposit_shares.get(),
+        usdc.total_borrow_shares.get(),
+    );
+
+    let liq = env.user(&[(&env.usdc, 10_000_000_000)]).await;
+    let out = env
+        .send(
+            &[ix::liquidate(
+                &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
+                u64::MAX,
+                &env.pairs(&victim, None, None).await,
+            )],
+            &[&liq.key],
+        )
+        .await
+        .unwrap();
+    let e = &events::parse::<LiquidationEvent>(&out.logs)[0];
+    assert_eq!(
+        (
+            e.repaid,
+            e.seized,
+            e.to_liquidator,
+            e.to_insurance,
+            e.to_treasury
+        ),
+        (
+            plan.repay,
+            plan.seized,
+            plan.to_liquidator,
+            plan.to_insurance,
+            plan.to_treasury
+        )
+    );
+    // Shares: exactly the share math at the indices the instruction accrued to (no time passed
+    // since the accrual above, so they are the stored ones).
+    let (sol, usdc) = (env.market(&env.sol).await, env.market(&env.usdc).await);
+    let w = shares::withdraw(dep_shares, e.seized, sol.deposit_index.get())
+        .unwrap()
+        .unwrap();
+    let r = shares::repay(debt_shares, e.repaid, usdc.borrow_index.get()).unwrap();
+    let acc = env.margin(&victim.account).await;
+    assert_eq!(acc.positions[0].shares(), w.new_shares);
+    assert_eq!(acc.positions[1].shares(), r.new_shares);
+    assert_eq!(
+        sol.total_deposit_shares.get(),
+        sol_total + w.deposit_shares_delta
+    );
+    assert_eq!(
+        usdc.total_borrow_shares.get(),
+        usdc_total + r.borrow_shares_delta
+    );
+    // Balances after, read back at the index, are rounded against the liquidatee by at most one
+    // unit each, so `end` after is the plan's within one unit's value of each token.
+    let after = health::account_inputs(
+        &env.chain,
+        &acc,
+        &env.markets().await,
+        PriceAge::Maintenance,
+    )
+    .await
+    .unwrap();
+    assert!(inputs[0].deposit - e.seized - after[0].input.deposit <= 1);
+    assert!(after[1].input.debt - (inputs[1].debt - e.repaid) <= 1);
+    let unit = token_value(1, I80F48::from_num(80), 9).unwrap()
+        + token_value(1, I80F48::ONE, 6).unwrap() * I80F48::from_num(1.02);
+    let end_after = I80F48::from_bits(e.end_after);
+    assert!(
+        (plan.health_after.end - end_after).abs() <= unit,
+        "plan {} vs executed {end_after}",
+        plan.health_after.end
+    );
+}

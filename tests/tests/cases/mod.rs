@@ -1,4 +1,5 @@
 mod admin_config;
+mod checklist;
 mod governance;
 mod keeper;
 mod legacy_oracle;

@@ -18,7 +18,7 @@ use solana_sdk::{
 const DAY: i64 = 86_400;
 
 /// Liquidates `victim`'s SOL against its USDC debt, repaying at most `max_repay`.
-async fn liquidate_sol_usdc(
+pub async fn liquidate_sol_usdc(
     env: &Env,
     victim: &User,
     liq: &User,
