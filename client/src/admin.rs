@@ -512,6 +512,11 @@ pub fn render(l: &Live) -> String {
             q.max_age_secs, q.max_age_liquidation_secs, q.deposit_cap, q.borrow_cap, q.base_rate_bps,
             q.optimal_utilization_bps, q.slope1_bps, q.slope2_bps, m.flags
         ));
+        if m.flags & scalpel::state::MARKET_QUARANTINED != 0 {
+            out.push_str(
+                "  listing  quarantined: no collateral value and no borrowing until its listed parameters apply\n",
+            );
+        }
         if let Some((eta, q, oracle)) = &m.pending {
             out.push_str(&format!(
                 "  queued   {q:?} with oracle {oracle}, applicable from unix time {eta}\n"

@@ -350,7 +350,12 @@ impl<'a> Keeper<'a> {
         for _ in 0..self.cfg.max_pairs_per_account {
             let inputs: Vec<HealthPosition> = slots.iter().map(|s| s.input).collect();
             let mut best: Option<(usize, usize, LiquidationPlan)> = None;
-            for (li, l) in slots.iter().enumerate().filter(|(_, s)| s.input.debt > 0) {
+            // `liquidate` refuses a pair whose prices fail a check: plan valid pairs only.
+            for (li, l) in slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.input.debt > 0 && s.priced())
+            {
                 let mint = by_index
                     .get(&l.market_index)
                     .map(|(_, m)| m.mint)
@@ -363,7 +368,7 @@ impl<'a> Keeper<'a> {
                 for (ai, a) in slots
                     .iter()
                     .enumerate()
-                    .filter(|(_, s)| s.input.deposit > 0)
+                    .filter(|(_, s)| s.input.deposit > 0 && s.priced())
                 {
                     if let Ok(p) = plan_liquidation(&inputs, ai, li, a.penalty, being, have, params)
                     {
