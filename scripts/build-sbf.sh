@@ -130,6 +130,7 @@ TARGET_SPEC=$STD/bpfel-solana-solana.json
 
 # 5. Build -------------------------------------------------------------------------------------------
 step "cargo build -p $CRATE (std + dependencies + program)"
+# shellcheck disable=SC2054 # the commas are inside one argument
 rustflags=(
     -Zunstable-options
     -C "linker=$TOOLS/bin/scalpel-sbf-link"
@@ -140,14 +141,16 @@ rustflags=(
     -C link-arg=--llvm-args=--bpf-stack-size=4096
     -C link-arg=--export=memset,memcpy,memmove,memcmp # src/sbf_mem.rs, kept from internalization
 )
-unset CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_BUILD_TARGET
+unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_BUILD_TARGET
 (
     cd "$REPO"
     export RUSTC=$DEB_RUSTC RUSTC_BOOTSTRAP=1
     # std's build script would mark an unknown target `restricted_std`; this tells it not to.
     export RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1
     export __CARGO_TESTS_ONLY_SRC_ROOT=$STD/library
-    export RUSTFLAGS="${rustflags[*]}"
+    # (0x1f-separated, so a cache path with spaces stays one argument)
+    CARGO_ENCODED_RUSTFLAGS=$(IFS=$'\x1f' && echo "${rustflags[*]}")
+    export CARGO_ENCODED_RUSTFLAGS
     export CARGO_TARGET_DIR=$CACHE/target CARGO_BUILD_JOBS=$JOBS
     export SCALPEL_SBF_LINKER=$LINKER SCALPEL_SBF_LINK_CRATE=$CRATE
     nice -n 15 "$DEB_CARGO" build --locked --release -p "$CRATE" --features sbf-upstream-llvm \
