@@ -18,6 +18,7 @@
 #   CARGO_BUILD_JOBS   parallel rustc jobs           (default 2)
 #   PYTHON             interpreter for the LLVM venv (default python3)
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) stops the script too
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SBF=$REPO/scripts/sbf
@@ -63,18 +64,22 @@ rustc_release=$("$DEB_RUSTC" -vV | sed -n 's/^release: //p')
     || die "$DEB_RUSTC is $rustc_release; scripts/sbf/*.patch are written for $RUST_RELEASE.x"
 [ -d "$DEB_RUST_LIBRARY/std" ] || die "no std source at $DEB_RUST_LIBRARY (package rust-web-src)"
 
-# 2. LLVM 23 (static libraries with the BPF backend) in a Python venv ------------------------------
-step "LLVM $LLVM_RELEASE venv"
-VENV=$CACHE/venv
-if [ ! -f "$VENV/.scalpel-llvm-$LLVM_WHEELS_VERSION" ]; then
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "mlc-llvm-static==$LLVM_WHEELS_VERSION" "mlc-llvm-static-extra-targets==$LLVM_WHEELS_VERSION"
-    touch "$VENV/.scalpel-llvm-$LLVM_WHEELS_VERSION"
-fi
-LLVM_PREFIX=$("$VENV/bin/python" -m mlc_llvm_static.config --prefix)
-[ -d "$LLVM_PREFIX/lib" ] || die "mlc-llvm-static gave no prefix ($LLVM_PREFIX)"
+# 2. LLVM 23 (static libraries with the BPF backend) in a Python venv: only to build the linker ----
+llvm_prefix() {
+    local venv=$CACHE/venv
+    if [ ! -f "$venv/.scalpel-llvm-$LLVM_WHEELS_VERSION" ]; then
+        step "LLVM $LLVM_RELEASE venv (PyPI mlc-llvm-static $LLVM_WHEELS_VERSION)" >&2
+        rm -rf "$venv"
+        "$PYTHON" -m venv "$venv" >&2
+        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+            "mlc-llvm-static==$LLVM_WHEELS_VERSION" "mlc-llvm-static-extra-targets==$LLVM_WHEELS_VERSION" >&2
+        touch "$venv/.scalpel-llvm-$LLVM_WHEELS_VERSION"
+    fi
+    local prefix
+    prefix=$("$venv/bin/python" -m mlc_llvm_static.config --prefix)
+    [ -d "$prefix/lib" ] || die "mlc-llvm-static gave no prefix ($prefix)"
+    echo "$prefix"
+}
 
 # 3. sbpf-linker, statically linked to that LLVM ---------------------------------------------------
 step "sbpf-linker $SBPF_LINKER_VERSION"
@@ -86,6 +91,7 @@ linker_ok() {
     [[ $v == *"sbpf-linker $SBPF_LINKER_VERSION"* && $v == *"LLVM $LLVM_RELEASE"* ]]
 }
 if ! linker_ok; then
+    LLVM_PREFIX=$(llvm_prefix)
     # bpf-linker's llvm-link-static links every libLLVM*.a of the prefix, plus static libstdc++,
     # zlib and zstd (the wheel ships the last two).
     libstdcxx=$(g++ -print-file-name=libstdc++.a)
