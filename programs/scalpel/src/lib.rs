@@ -14,6 +14,9 @@ pub mod math;
 pub mod oracle;
 pub mod params;
 pub mod runtime;
+/// C memory functions for the upstream-LLVM SBF build only (see `scripts/sbf/README.md`).
+#[cfg(all(target_os = "solana", feature = "sbf-upstream-llvm"))]
+mod sbf_mem;
 pub mod state;
 
 use instructions::*;
