@@ -17,6 +17,8 @@
 #   SBF_OUT_DIR        where scalpel.so is copied    (default $SCALPEL_SBF_CACHE/deploy)
 #   CARGO_BUILD_JOBS   parallel rustc jobs           (default 2)
 #   PYTHON             interpreter for the LLVM venv (default python3)
+#   SCALPEL_SBF_FEATURES  extra program features, comma-separated (e.g. cu-trace: logs the compute
+#                         units left at each phase; docs/BENCHMARKS.md)
 set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) stops the script too
 
@@ -159,7 +161,8 @@ unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_BUILD_TARGET
     export CARGO_ENCODED_RUSTFLAGS
     export CARGO_TARGET_DIR=$CACHE/target CARGO_BUILD_JOBS=$JOBS
     export SCALPEL_SBF_LINKER=$LINKER SCALPEL_SBF_LINK_CRATE=$CRATE
-    nice -n 15 "$DEB_CARGO" build --locked --release -p "$CRATE" --features sbf-upstream-llvm \
+    features=sbf-upstream-llvm${SCALPEL_SBF_FEATURES:+,$SCALPEL_SBF_FEATURES}
+    nice -n 15 "$DEB_CARGO" build --locked --release -p "$CRATE" --features "$features" \
         --target "$TARGET_SPEC" -Zjson-target-spec -Zbuild-std=std,panic_abort
 )
 so=$CACHE/target/bpfel-solana-solana/release/lib$CRATE.so

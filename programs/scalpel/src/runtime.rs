@@ -31,3 +31,17 @@ pub fn mirror_return_data<T: anchor_lang::AnchorSerialize>(value: &T) {
     #[cfg(target_os = "solana")]
     let _ = value;
 }
+
+/// With the `cu-trace` feature, logs `cu: <phase>` and the compute units left
+/// (`sol_log_compute_units`), so a run on the SBF VM shows what each phase costs; compiled out
+/// otherwise. The log calls themselves cost about 100 units each.
+#[macro_export]
+macro_rules! cu_trace {
+    ($phase:literal) => {
+        #[cfg(feature = "cu-trace")]
+        {
+            anchor_lang::prelude::msg!(concat!("cu: ", $phase));
+            solana_program::log::sol_log_compute_units();
+        }
+    };
+}

@@ -1,5 +1,6 @@
 mod admin_config;
 mod checklist;
+mod compute_units;
 mod governance;
 mod keeper;
 mod legacy_oracle;

@@ -85,6 +85,7 @@ pub fn handler<'info>(
     ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>,
     args: LiquidateArgs,
 ) -> Result<()> {
+    crate::cu_trace!("liquidate: accounts read and validated");
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
     let (asset_index, liab_index, penalty, penalty_bps) = {
@@ -102,9 +103,11 @@ pub fn handler<'info>(
             a.penalty_bps_at(now),
         )
     };
+    crate::cu_trace!("liquidate: pair markets accrued");
     let protocol = *ctx.accounts.protocol.load()?;
     let account = *ctx.accounts.liquidatee.load()?;
     let resolved = resolve_positions(&account, ctx.remaining_accounts, now, PriceAge::Maintenance)?;
+    crate::cu_trace!("liquidate: positions resolved (markets, oracles, balances)");
     let ai = resolved
         .iter()
         .position(|r| r.market_index == asset_index)
@@ -133,6 +136,7 @@ pub fn handler<'info>(
         &params,
     )
     .map_err(ScalpelError::from)?;
+    crate::cu_trace!("liquidate: planned");
     if ctx.accounts.asset_vault.amount < plan.seized {
         return err!(ScalpelError::InsufficientLiquidity);
     }
@@ -167,6 +171,7 @@ pub fn handler<'info>(
         (a.mint, a.bump)
     };
 
+    crate::cu_trace!("liquidate: shares moved");
     // Tokens: the liquidator pays x of j; i's vault pays the three shares.
     transfer_from_user(
         &ctx.accounts.token_program,
@@ -201,11 +206,13 @@ pub fn handler<'info>(
         )?;
     }
 
+    crate::cu_trace!("liquidate: tokens moved (CPIs)");
     // Post-checks on the real balances (shares rounded against the liquidatee).
     let after = compute_health(&inputs, &params.health)?;
     if after.maint <= plan.health_before.maint {
         return err!(ScalpelError::HealthNotImproved);
     }
+    crate::cu_trace!("liquidate: health re-checked");
     let still = after.end < I80F48::ZERO;
     {
         let mut acc = ctx.accounts.liquidatee.load_mut()?;
@@ -235,5 +242,6 @@ pub fn handler<'info>(
         being_liquidated: still,
         slot: clock.slot,
     });
+    crate::cu_trace!("liquidate: event emitted");
     Ok(())
 }
