@@ -191,12 +191,12 @@ pub fn position_input(
     price: &OraclePrice,
     now: i64,
 ) -> Result<HealthPosition> {
-    let accrued = market.accrued(now)?;
+    let (deposit_index, borrow_index) = market.indices_at(now)?;
     let weights = market.weights(now);
     let (deposit, debt) = if shares >= I80F48::ZERO {
-        (deposit_balance(shares, accrued.deposit_index)?, 0)
+        (deposit_balance(shares, deposit_index)?, 0)
     } else {
-        (0, debt_balance(-shares, accrued.borrow_index)?)
+        (0, debt_balance(-shares, borrow_index)?)
     };
     Ok(HealthPosition {
         deposit,

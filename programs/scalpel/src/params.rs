@@ -3,7 +3,7 @@
 
 use crate::constants::{bounds::*, BPS};
 use crate::errors::ScalpelError;
-use crate::math::{fx, MathResult, SafeMath, I80F48};
+use crate::math::{fx, IntMath, MathResult, I80F48};
 use anchor_lang::prelude::*;
 
 /// Protocol-wide risk parameters as instruction arguments.
@@ -70,7 +70,7 @@ impl ProtocolParams {
 
     /// Dust threshold in USD.
     pub fn dust_threshold(&self) -> MathResult<I80F48> {
-        fx(self.dust_threshold_micro_usd).safe_div(fx(1_000_000))
+        fx(self.dust_threshold_micro_usd).div_int(1_000_000)
     }
 }
 
@@ -244,7 +244,7 @@ impl MarketParams {
 
 /// `v` bps as a fraction of one.
 pub fn bps_fraction(v: u32) -> MathResult<I80F48> {
-    fx(v as u64).safe_div(fx(BPS))
+    fx(v as u64).div_int(BPS)
 }
 
 #[cfg(test)]

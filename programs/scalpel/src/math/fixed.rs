@@ -80,6 +80,45 @@ macro_rules! impl_safe_math {
 }
 impl_safe_math!(u16, u32, u64, u128, i64, i128, I80F48);
 
+/// Products and quotients of a fixed-point value with an integer. The results are bit-identical
+/// to multiplying or dividing by the integer as an `I80F48` (both truncate), but they are plain
+/// 128-bit integer operations: on the SBF VM a fixed-point division costs thousands of compute
+/// units, an integer one a small fraction of that.
+pub trait IntMath: Sized {
+    /// `self · n`, exact, or an error on overflow.
+    fn mul_int(self, n: u64) -> MathResult<Self>;
+    /// `self / n` truncated, or an error when `n` is 0.
+    fn div_int(self, n: u64) -> MathResult<Self>;
+}
+
+impl IntMath for I80F48 {
+    #[track_caller]
+    #[inline]
+    fn mul_int(self, n: u64) -> MathResult<Self> {
+        self.checked_mul_int(i128::from(n)).ok_or(math_err())
+    }
+    #[track_caller]
+    #[inline]
+    fn div_int(self, n: u64) -> MathResult<Self> {
+        self.checked_div_int(i128::from(n)).ok_or(math_err())
+    }
+}
+
+/// `v / n` rounded up to the next representable step ([`div_ceil`] by an integer). Requires
+/// `v ≥ 0`, `n > 0`.
+#[track_caller]
+pub fn div_ceil_int(v: I80F48, n: u64) -> MathResult<I80F48> {
+    if n == 0 || v < I80F48::ZERO {
+        return Err(math_err());
+    }
+    let q = v.div_int(n)?;
+    if q.mul_int(n)? < v {
+        q.checked_add(DELTA).ok_or(math_err())
+    } else {
+        Ok(q)
+    }
+}
+
 /// `I80F48` stored as 16 little-endian bytes: alignment 1 on every target, so account layouts
 /// are the same on x86_64 and SBF (a bare `i128` is 16-aligned on one and 8-aligned on the other).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Pod, Zeroable)]
@@ -130,7 +169,7 @@ pub fn fx(v: u64) -> I80F48 {
 
 /// Basis points as a fraction of one.
 pub fn bps(v: u64) -> MathResult<I80F48> {
-    fx(v).safe_div(fx(crate::constants::BPS))
+    fx(v).div_int(crate::constants::BPS)
 }
 
 /// The smallest positive fixed-point value: one step of rounding.
@@ -204,35 +243,40 @@ pub fn pow10(decimals: u8) -> MathResult<u64> {
 /// just 2^-48 USD of resolution, 4e-8 relative for a lamport at 80 USD.
 pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     let scale = pow10(decimals)?;
-    let whole = fx(amount / scale).safe_mul(price)?;
-    let part = fx(amount % scale).safe_mul(price)?.safe_div(fx(scale))?;
+    let whole = price.mul_int(amount / scale)?;
+    let part = price.mul_int(amount % scale)?.div_int(scale)?;
     whole.safe_add(part)
 }
 
-/// [`token_value`] rounded up to the next representable step.
+/// [`token_value`] rounded up to the next representable step (the integer products are exact,
+/// only the division by `10^decimals` rounds).
 pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
+    if price < I80F48::ZERO {
+        return Err(math_err());
+    }
     let scale = pow10(decimals)?;
-    let whole = mul_ceil(fx(amount / scale), price)?;
-    let part = div_ceil(mul_ceil(fx(amount % scale), price)?, fx(scale))?;
+    let whole = price.mul_int(amount / scale)?;
+    let part = div_ceil_int(price.mul_int(amount % scale)?, scale)?;
     whole.safe_add(part)
 }
 
 /// Native units worth `value` USD at `price` USD per whole token: `value · 10^decimals / price`,
 /// truncated (not yet rounded to an integer).
 pub fn native_amount(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I80F48> {
-    let scale = fx(pow10(decimals)?);
-    match value.checked_mul(scale) {
-        Some(scaled) => scaled.safe_div(price),
-        None => value.safe_div(price)?.safe_mul(scale),
+    let scale = pow10(decimals)?;
+    match value.mul_int(scale) {
+        Ok(scaled) => scaled.safe_div(price),
+        Err(_) => value.safe_div(price)?.mul_int(scale),
     }
 }
 
 /// [`native_amount`] rounded up to the next representable step.
 pub fn native_amount_ceil(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I80F48> {
-    let scale = fx(pow10(decimals)?);
-    match value.checked_mul(scale) {
-        Some(scaled) => div_ceil(scaled, price),
-        None => mul_ceil(div_ceil(value, price)?, scale),
+    let scale = pow10(decimals)?;
+    match value.mul_int(scale) {
+        Ok(scaled) => div_ceil(scaled, price),
+        // An integer product is exact: rounding it up changes nothing.
+        Err(_) => div_ceil(value, price)?.mul_int(scale),
     }
 }
 
@@ -290,6 +334,43 @@ mod tests {
             fx(360_000_000)
         );
         assert!(token_value(1, fx(1), 20).is_err());
+    }
+
+    /// The integer forms give exactly the bits of the fixed-point forms they replaced.
+    #[test]
+    fn integer_forms_are_bit_identical() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(
+                &(0i128..(1i128 << 110), 1u64..u64::MAX, 0u64..u64::MAX, 0u8..=12),
+                |(bits, n, amount, decimals)| {
+                    let v = I80F48::from_bits(bits);
+                    prop_assert_eq!(v.div_int(n).ok(), v.checked_div(fx(n)));
+                    prop_assert_eq!(v.mul_int(n).ok(), v.checked_mul(fx(n)));
+                    prop_assert_eq!(div_ceil_int(v, n).ok(), div_ceil(v, fx(n)).ok());
+                    // The old token values, written with fixed-point products and quotients.
+                    let scale = pow10(decimals).unwrap();
+                    let old = fx(amount / scale)
+                        .checked_mul(v)
+                        .zip(
+                            fx(amount % scale)
+                                .checked_mul(v)
+                                .and_then(|p| p.checked_div(fx(scale))),
+                        )
+                        .and_then(|(a, b)| a.checked_add(b));
+                    prop_assert_eq!(token_value(amount, v, decimals).ok(), old);
+                    let old_ceil = mul_ceil(fx(amount / scale), v).ok().zip(
+                        mul_ceil(fx(amount % scale), v)
+                            .and_then(|p| div_ceil(p, fx(scale)))
+                            .ok(),
+                    );
+                    let old_ceil = old_ceil.and_then(|(a, b)| a.checked_add(b));
+                    prop_assert_eq!(token_value_ceil(amount, v, decimals).ok(), old_ceil);
+                    Ok(())
+                },
+            )
+            .unwrap();
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn accrue(
             utilization: util,
         });
     }
-    let growth = rate.safe_mul(fx(dt_secs))?.safe_div(fx(SECONDS_PER_YEAR))?;
+    let growth = rate.mul_int(dt_secs)?.div_int(SECONDS_PER_YEAR)?;
     let new_borrow_index = mul_ceil(borrow_index, I80F48::ONE.safe_add(growth)?)?;
     let interest = total_borrow_shares.safe_mul(new_borrow_index.safe_sub(borrow_index)?)?;
     let new_deposit_index = if total_deposit_shares > I80F48::ZERO {

@@ -7,7 +7,7 @@ pub mod pyth_pull;
 
 use crate::constants::{bounds, BPS};
 use crate::errors::ScalpelError;
-use crate::math::{SafeMath, I80F48};
+use crate::math::{IntMath, I80F48};
 use anchor_lang::prelude::*;
 
 /// Which Pyth format a market reads.
@@ -172,11 +172,18 @@ pub fn normalized(raw: &RawPrice, decimals: u8) -> core::result::Result<OraclePr
     if token_price <= I80F48::ZERO {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
+    let token_conf = normalize(raw.conf, raw.expo, 0)?;
+    // Per native unit: the per-token value over 10^decimals, which truncates exactly as
+    // normalizing at `expo − decimals` would (nested floor divisions of the same bits).
+    let scale = 10u64
+        .checked_pow(decimals as u32)
+        .ok_or(ScalpelError::OracleExponentOutOfRange)?;
+    let per_native = |v: I80F48| v.div_int(scale).map_err(|_| ScalpelError::MathOverflow);
     Ok(OraclePrice {
-        price: normalize(raw.price as u64, raw.expo, decimals)?,
-        conf: normalize(raw.conf, raw.expo, decimals)?,
+        price: per_native(token_price)?,
+        conf: per_native(token_conf)?,
         token_price,
-        token_conf: normalize(raw.conf, raw.expo, 0)?,
+        token_conf,
         publish_time: raw.publish_time,
     })
 }
@@ -211,27 +218,25 @@ pub fn normalize(
     let m = I80F48::from_num(mantissa);
     let map = |_| ScalpelError::MathOverflow;
     if e >= 0 {
-        let f = pow10(e.unsigned_abs())?;
-        m.safe_mul(f).map_err(map)
+        m.mul_int(pow10(e.unsigned_abs())?).map_err(map)
     } else {
-        // Divide in steps of at most 10^18 so each divisor fits in I80F48.
+        // Divide in steps of at most 10^18 (each divisor fits in u64), as integers.
         let mut left = e.unsigned_abs();
         let mut v = m;
         // Stops once the value truncates to zero, so any exponent costs a few steps.
         while left > 0 && v != I80F48::ZERO {
             let step = left.min(18);
-            v = v.safe_div(pow10(step)?).map_err(map)?;
+            v = v.div_int(pow10(step)?).map_err(map)?;
             left -= step;
         }
         Ok(v)
     }
 }
 
-fn pow10(e: u32) -> core::result::Result<I80F48, ScalpelError> {
-    let p = 10u64
+fn pow10(e: u32) -> core::result::Result<u64, ScalpelError> {
+    10u64
         .checked_pow(e)
-        .ok_or(ScalpelError::OracleExponentOutOfRange)?;
-    Ok(I80F48::from_num(p))
+        .ok_or(ScalpelError::OracleExponentOutOfRange)
 }
 
 #[cfg(test)]

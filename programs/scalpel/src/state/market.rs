@@ -370,6 +370,17 @@ impl Market {
         )
     }
 
+    /// Deposit and borrow indices at `now`: the stored ones when nothing accrues (no time passed,
+    /// or nothing borrowed: the common case inside an instruction that accrued the market
+    /// already), otherwise [`Market::accrued`]'s.
+    pub fn indices_at(&self, now: i64) -> MathResult<(I80F48, I80F48)> {
+        if now <= self.last_accrual_ts || self.total_borrow_shares.get() <= I80F48::ZERO {
+            return Ok((self.deposit_index.get(), self.borrow_index.get()));
+        }
+        let a = self.accrued(now)?;
+        Ok((a.deposit_index, a.borrow_index))
+    }
+
     /// Accrues interest to `now` and stores the new indices.
     pub fn accrue_to(&mut self, now: i64) -> MathResult<Accrued> {
         let a = self.accrued(now)?;

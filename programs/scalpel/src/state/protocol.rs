@@ -1,7 +1,7 @@
 //! The singleton protocol account: roles and the risk parameters shared by all markets.
 
 use crate::math::liquidation::LiquidationParams;
-use crate::math::{bps, fx, HealthParams, MathResult, SafeMath, WrappedI80F48, I80F48};
+use crate::math::{bps, fx, HealthParams, IntMath, MathResult, SafeMath, WrappedI80F48, I80F48};
 use crate::params::ProtocolParams;
 use anchor_lang::prelude::*;
 
@@ -138,7 +138,7 @@ impl Protocol {
     /// Health inputs derived from the stored parameters.
     pub fn health_params(&self) -> MathResult<HealthParams> {
         Ok(HealthParams {
-            conf_multiplier: fx(self.conf_multiplier_bps as u64).safe_div(fx(10_000))?,
+            conf_multiplier: fx(self.conf_multiplier_bps as u64).div_int(10_000)?,
             max_conf_bias: bps(self.max_conf_bias_bps as u64)?,
             liquidation_buffer: bps(self.liquidation_buffer_bps as u64)?,
         })
