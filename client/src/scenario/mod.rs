@@ -1,0 +1,368 @@
+//! The scenario runner: a declarative file (TOML or JSON) of protocol parameters, markets,
+//! accounts and steps, executed as real transactions against the program in-process. Prices go
+//! into the bank as real `PriceUpdateV2` accounts. See `docs/SCENARIOS.md` for the schema.
+
+//!
+//! Here: the file's types, loading and the step dispatch; `setup` builds the bank, markets and
+//! accounts, `steps` runs the steps that send transactions, `report` reads state back as JSON.
+//! The runner uses `admin`, `health` and `keeper`; none of them uses it.
+
+mod report;
+mod setup;
+mod steps;
+
+use crate::health::{account_inputs, markets as load_markets};
+use crate::{decode, ix, pda, Chain, LocalChain};
+use anyhow::{anyhow, bail, Context, Result};
+use scalpel::health_accounts::PriceAge;
+use scalpel::math::{compute_health, Health, HealthPosition};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+use std::collections::BTreeMap;
+
+/// Unix time a scenario starts at.
+pub const SCENARIO_T0: i64 = 1_700_000_000;
+
+/// A scenario file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Protocol overrides.
+    #[serde(default)]
+    pub protocol: ProtocolSpec,
+    /// A migration file (`migrations/*.toml`, relative to this file) whose protocol and
+    /// `local` markets are created through `scalpel admin`'s plan instead of `protocol` and
+    /// `markets` here.
+    #[serde(default)]
+    pub migration: Option<String>,
+    /// The loaded migration.
+    #[serde(skip)]
+    pub migration_config: Option<crate::admin::AdminConfig>,
+    /// Insurance seeded per market symbol (UI units), for markets from a migration.
+    #[serde(default)]
+    pub insurance: BTreeMap<String, String>,
+    /// Markets, listed in order (index 0, 1, ...).
+    #[serde(default)]
+    pub markets: Vec<MarketSpec>,
+    /// Accounts: all deposits run before any borrow.
+    #[serde(default)]
+    pub accounts: Vec<AccountSpec>,
+    /// Steps, in order.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// Protocol parameters a scenario may override.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolSpec {
+    /// Liquidation buffer `b`, bps.
+    pub liquidation_buffer_bps: Option<u16>,
+    /// Penalty split.
+    pub split_bps: Option<SplitSpec>,
+    /// Dust threshold, USD (decimal string).
+    pub dust_threshold_usd: Option<String>,
+    /// Confidence multiplier `k` (decimal string).
+    pub conf_multiplier: Option<String>,
+}
+
+/// Penalty split in bps.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitSpec {
+    /// Liquidator share.
+    pub liquidator: u16,
+    /// Insurance share.
+    pub insurance: u16,
+    /// Treasury share.
+    pub treasury: u16,
+}
+
+/// One market.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSpec {
+    /// Symbol used by accounts and steps.
+    pub symbol: String,
+    /// Token decimals.
+    pub decimals: u8,
+    /// Price in USD per whole token (decimal string).
+    pub price: String,
+    /// Confidence in USD (decimal string).
+    #[serde(default = "zero")]
+    pub conf: String,
+    /// Init asset weight (decimal string, e.g. "0.8").
+    pub asset_weight_init: Option<String>,
+    /// Maint asset weight.
+    pub asset_weight_maint: Option<String>,
+    /// Init liability weight.
+    pub liab_weight_init: Option<String>,
+    /// Maint liability weight.
+    pub liab_weight_maint: Option<String>,
+    /// Liquidation penalty, bps.
+    pub liquidation_penalty_bps: Option<u16>,
+    /// Confidence limit, bps of price.
+    pub max_conf_bps: Option<u16>,
+    /// Insurance seeded before the accounts, in UI units.
+    pub insurance: Option<String>,
+    /// Interest curve (fractions as decimal strings).
+    pub interest: Option<InterestSpec>,
+}
+
+fn zero() -> String {
+    "0".into()
+}
+
+/// A market's interest curve.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterestSpec {
+    /// Kink utilization.
+    pub optimal_utilization: String,
+    /// Rate at zero utilization.
+    pub base_rate: String,
+    /// Rate added up to the kink.
+    pub slope1: String,
+    /// Rate added above the kink.
+    pub slope2: String,
+}
+
+/// One account: deposits then borrows, amounts in UI units.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    /// Name used by steps.
+    pub name: String,
+    /// Deposits by symbol.
+    #[serde(default)]
+    pub deposits: BTreeMap<String, String>,
+    /// Borrows by symbol.
+    #[serde(default)]
+    pub borrows: BTreeMap<String, String>,
+}
+
+/// One step.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Publish a new price (and confidence) now.
+    SetPrice {
+        /// Market symbol.
+        symbol: String,
+        /// USD per whole token.
+        price: String,
+        /// Confidence in USD (default 0).
+        conf: Option<String>,
+    },
+    /// Move the clock forward by this many seconds (prices are not refreshed).
+    AdvanceTime(i64),
+    /// Liquidate one pair of an account with the runner's liquidator wallet.
+    Liquidate {
+        /// Account name.
+        account: String,
+        /// Collateral symbol (`i`).
+        asset: String,
+        /// Liability symbol (`j`).
+        liab: String,
+        /// Most to repay, UI units of `liab` (default: no limit).
+        max_repay: Option<String>,
+    },
+    /// Resolve an insolvent account's debt in a market.
+    BadDebtResolve {
+        /// Account name.
+        account: String,
+        /// Market symbol.
+        market: String,
+    },
+    /// Report every account and market.
+    Snapshot {},
+    /// A line of narration, echoed in the output (the demo uses it).
+    Say(String),
+    /// One pass of the liquidator bot (`scalpel keeper`'s loop body) with the runner's own bot
+    /// wallet, funded with every market's token.
+    Keeper {},
+}
+
+impl Scenario {
+    /// Reads a `.toml` or `.json` file.
+    pub fn load(path: &std::path::Path) -> Result<Scenario> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read scenario file {}", path.display()))?;
+        let mut scenario: Scenario = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => toml::from_str(&text)
+                .with_context(|| format!("{} is not a valid scenario (TOML)", path.display()))?,
+            Some("json") => serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid scenario (JSON)", path.display()))?,
+            _ => bail!("{}: scenario files end in .toml or .json", path.display()),
+        };
+        if let Some(m) = &scenario.migration {
+            let base = path.parent().unwrap_or(std::path::Path::new("."));
+            scenario.migration_config = Some(crate::admin::AdminConfig::load(&base.join(m))?);
+        }
+        Ok(scenario)
+    }
+}
+
+struct MarketState {
+    spec: MarketSpec,
+    mint: Pubkey,
+    market: Pubkey,
+    oracle: Pubkey,
+    feed_id: [u8; 32],
+    index: u16,
+}
+
+struct AccountState {
+    name: String,
+    key: Keypair,
+    account: Pubkey,
+    tokens: BTreeMap<String, Pubkey>,
+}
+
+/// A running scenario: the bank, its markets, accounts and the runner's liquidator.
+pub struct Runner {
+    /// The in-process chain.
+    pub chain: LocalChain,
+    admin: Keypair,
+    mint_authority: Keypair,
+    markets: Vec<MarketState>,
+    accounts: Vec<AccountState>,
+    liquidator: AccountState,
+    bot: Keypair,
+}
+
+impl Runner {
+    fn market(&self, symbol: &str) -> Result<&MarketState> {
+        self.markets
+            .iter()
+            .find(|m| m.spec.symbol == symbol)
+            .ok_or_else(|| anyhow!("unknown market symbol {symbol}"))
+    }
+
+    fn account(&self, name: &str) -> Result<&AccountState> {
+        self.accounts
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| anyhow!("unknown account {name}"))
+    }
+
+    fn mv(&self, a: &AccountState, m: &MarketState) -> ix::TokenMove {
+        ix::TokenMove {
+            owner: a.key.pubkey(),
+            margin_account: a.account,
+            mint: m.mint,
+            user_token: a.tokens[&m.spec.symbol],
+        }
+    }
+
+    async fn margin(&self, key: &Pubkey) -> Result<scalpel::state::MarginAccount> {
+        let a = self
+            .chain
+            .account(key)
+            .await?
+            .ok_or_else(|| anyhow!("margin account {key} missing"))?;
+        decode::margin_account(&a.data)
+    }
+
+    async fn inputs(&self, key: &Pubkey) -> Result<(Vec<crate::health::ResolvedInput>, Health)> {
+        let acc = self.margin(key).await?;
+        let markets = load_markets(&self.chain).await?;
+        let proto = self.protocol().await?;
+        let inputs = account_inputs(&self.chain, &acc, &markets, PriceAge::Maintenance).await?;
+        let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
+        let h = compute_health(&hp, &proto.health_params().map_err(|e| anyhow!("{e}"))?)
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok((inputs, h))
+    }
+
+    async fn protocol(&self) -> Result<scalpel::state::Protocol> {
+        let a = self
+            .chain
+            .account(&pda::protocol())
+            .await?
+            .ok_or_else(|| anyhow!("protocol missing"))?;
+        decode::protocol(&a.data)
+    }
+
+    /// Runs one step; `Ok(json)` always carries `kind` and `ok`.
+    pub async fn step(&self, step: &Step) -> Result<Value> {
+        match step {
+            Step::SetPrice {
+                symbol,
+                price,
+                conf,
+            } => {
+                let m = self.market(symbol)?;
+                self.write_price(m, price, conf.as_deref().unwrap_or("0"))
+                    .await?;
+                Ok(json!({"kind": "set_price", "ok": true, "symbol": symbol, "price": price}))
+            }
+            Step::AdvanceTime(secs) => {
+                self.chain.advance_time(*secs).await?;
+                let now = self.chain.clock().await?.unix_timestamp;
+                Ok(json!({"kind": "advance_time", "ok": true, "seconds": secs, "unix_time": now}))
+            }
+            Step::Liquidate {
+                account,
+                asset,
+                liab,
+                max_repay,
+            } => {
+                self.liquidate(account, asset, liab, max_repay.as_deref())
+                    .await
+            }
+            Step::BadDebtResolve { account, market } => self.bad_debt(account, market).await,
+            Step::Snapshot {} => self.snapshot().await,
+            Step::Keeper {} => self.keeper().await,
+            Step::Say(text) => Ok(json!({"kind": "say", "ok": true, "text": text})),
+        }
+    }
+}
+
+async fn send(
+    chain: &LocalChain,
+    ixs: &[solana_sdk::instruction::Instruction],
+    signers: &[&Keypair],
+) -> Result<()> {
+    chain
+        .send(ixs, signers)
+        .await?
+        .map(|_| ())
+        .map_err(|f| anyhow!("{}", f.name))
+}
+
+/// Runs a whole scenario; `progress` is called before each step with (index, total).
+pub async fn run(s: &Scenario, mut progress: impl FnMut(usize, usize)) -> Result<Value> {
+    let runner = Runner::setup(s).await?;
+    let mut steps = Vec::new();
+    for (i, step) in s.steps.iter().enumerate() {
+        progress(i, s.steps.len());
+        steps.push(
+            runner
+                .step(step)
+                .await
+                .with_context(|| format!("step {} ({step:?})", i + 1))?,
+        );
+    }
+    Ok(json!({ "steps": steps }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::units::{format_amount, format_signed, parse_amount, parse_bps, price_mantissa};
+
+    #[test]
+    fn amounts_roundtrip_exactly() {
+        assert_eq!(parse_amount("1.5", 6).unwrap(), 1_500_000);
+        assert_eq!(parse_amount("7", 9).unwrap(), 7_000_000_000);
+        assert!(parse_amount("0.0000001", 6).is_err());
+        assert!(parse_amount("-1", 6).is_err());
+        assert_eq!(format_amount(7_875_000_000, 9), "7.875000000");
+        assert_eq!(format_amount(5, 6), "0.000005");
+        assert_eq!(format_signed(-150_000_000, 6), "-150.000000");
+        assert_eq!(parse_bps("0.8").unwrap(), 8_000);
+        assert_eq!(price_mantissa("80").unwrap(), (8_000_000_000, -8));
+        assert_eq!(price_mantissa("0.123456789").unwrap(), (123_456_789, -9));
+    }
+}
