@@ -12,10 +12,12 @@ mod setup;
 mod steps;
 
 use crate::health::{account_inputs, markets as load_markets};
+use crate::units::{parse_amount, parse_bps};
 use crate::{decode, ix, pda, Chain, LocalChain};
 use anyhow::{anyhow, bail, Context, Result};
 use scalpel::health_accounts::PriceAge;
 use scalpel::math::{compute_health, Health, HealthPosition};
+use scalpel::params::MarketParams;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
@@ -92,6 +94,23 @@ pub struct MarketSpec {
     /// Confidence in USD (decimal string).
     #[serde(default = "zero")]
     pub conf: String,
+    /// Insurance seeded before the accounts, in UI units.
+    pub insurance: Option<String>,
+    /// Risk parameters over the program defaults.
+    #[serde(flatten)]
+    pub params: ParamsSpec,
+}
+
+fn zero() -> String {
+    "0".into()
+}
+
+/// A market's risk parameters as a scenario writes them: in a `[[markets]]` table over the
+/// program defaults, in a `set_params` step over the market's parameters in force. Anything left
+/// out keeps the base value; [`ParamsSpec::apply`] is the one conversion to [`MarketParams`].
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamsSpec {
     /// Init asset weight (decimal string, e.g. "0.8").
     pub asset_weight_init: Option<String>,
     /// Maint asset weight.
@@ -104,28 +123,102 @@ pub struct MarketSpec {
     pub liquidation_penalty_bps: Option<u16>,
     /// Confidence limit, bps of price.
     pub max_conf_bps: Option<u16>,
-    /// Insurance seeded before the accounts, in UI units.
-    pub insurance: Option<String>,
+    /// Oracle age for borrow and withdraw, seconds.
+    pub max_age_secs: Option<u32>,
+    /// Oracle age for maintenance health and liquidation, seconds.
+    pub max_age_liquidation_secs: Option<u32>,
+    /// Deposit cap, UI units, or `"unlimited"`.
+    pub deposit_cap: Option<String>,
+    /// Borrow cap, UI units, or `"unlimited"`.
+    pub borrow_cap: Option<String>,
     /// Interest curve (fractions as decimal strings).
     pub interest: Option<InterestSpec>,
 }
 
-fn zero() -> String {
-    "0".into()
+/// A cap written as `"unlimited"` (`u64::MAX` in the program).
+pub const UNLIMITED: &str = "unlimited";
+
+impl ParamsSpec {
+    /// `base` with every parameter given here replaced; caps are in UI units of a token with
+    /// `decimals`. Bounds are the program's to check.
+    pub fn apply(&self, base: MarketParams, decimals: u8) -> Result<MarketParams> {
+        let weight = |name: &str, v: &Option<String>, base: u32| -> Result<u32> {
+            match v {
+                Some(s) => parse_bps(s).with_context(|| format!("{name} = {s:?}")),
+                None => Ok(base),
+            }
+        };
+        let cap = |name: &str, v: &Option<String>, base: u64| -> Result<u64> {
+            match v.as_deref() {
+                Some(UNLIMITED) => Ok(u64::MAX),
+                Some(s) => parse_amount(s, decimals).with_context(|| {
+                    format!("{name} = {s:?}: a UI amount with at most {decimals} decimals, or \"{UNLIMITED}\"")
+                }),
+                None => Ok(base),
+            }
+        };
+        let mut p = MarketParams {
+            asset_weight_init_bps: weight(
+                "asset_weight_init",
+                &self.asset_weight_init,
+                base.asset_weight_init_bps,
+            )?,
+            asset_weight_maint_bps: weight(
+                "asset_weight_maint",
+                &self.asset_weight_maint,
+                base.asset_weight_maint_bps,
+            )?,
+            liab_weight_init_bps: weight(
+                "liab_weight_init",
+                &self.liab_weight_init,
+                base.liab_weight_init_bps,
+            )?,
+            liab_weight_maint_bps: weight(
+                "liab_weight_maint",
+                &self.liab_weight_maint,
+                base.liab_weight_maint_bps,
+            )?,
+            liquidation_penalty_bps: self
+                .liquidation_penalty_bps
+                .unwrap_or(base.liquidation_penalty_bps),
+            max_conf_bps: self.max_conf_bps.unwrap_or(base.max_conf_bps),
+            max_age_secs: self.max_age_secs.unwrap_or(base.max_age_secs),
+            max_age_liquidation_secs: self
+                .max_age_liquidation_secs
+                .unwrap_or(base.max_age_liquidation_secs),
+            deposit_cap: cap("deposit_cap", &self.deposit_cap, base.deposit_cap)?,
+            borrow_cap: cap("borrow_cap", &self.borrow_cap, base.borrow_cap)?,
+            ..base
+        };
+        if let Some(c) = &self.interest {
+            let util = weight(
+                "interest.optimal_utilization",
+                &c.optimal_utilization,
+                base.optimal_utilization_bps as u32,
+            )?;
+            p.optimal_utilization_bps = u16::try_from(util).with_context(|| {
+                format!("interest.optimal_utilization = {util} bps is too large")
+            })?;
+            p.base_rate_bps = weight("interest.base_rate", &c.base_rate, base.base_rate_bps)?;
+            p.slope1_bps = weight("interest.slope1", &c.slope1, base.slope1_bps)?;
+            p.slope2_bps = weight("interest.slope2", &c.slope2, base.slope2_bps)?;
+        }
+        Ok(p)
+    }
 }
 
-/// A market's interest curve.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// A market's interest curve; each point left out keeps the base value.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterestSpec {
     /// Kink utilization.
-    pub optimal_utilization: String,
+    pub optimal_utilization: Option<String>,
     /// Rate at zero utilization.
-    pub base_rate: String,
+    pub base_rate: Option<String>,
     /// Rate added up to the kink.
-    pub slope1: String,
+    pub slope1: Option<String>,
     /// Rate added above the kink.
-    pub slope2: String,
+    pub slope2: Option<String>,
 }
 
 /// One account: deposits then borrows, amounts in UI units.

@@ -2,7 +2,9 @@
 //! and insurance, the runner's liquidator and keeper wallets, and the accounts' opening
 //! deposits and borrows.
 
-use super::{send, zero, AccountState, MarketSpec, MarketState, Runner, Scenario, SCENARIO_T0};
+use super::{
+    send, zero, AccountState, MarketSpec, MarketState, ParamsSpec, Runner, Scenario, SCENARIO_T0,
+};
 use crate::health::{markets as load_markets, pairs_after};
 use crate::pyth::{price_update_v2, PullPrice};
 use crate::units::{parse_amount, parse_bps, price_mantissa};
@@ -178,14 +180,8 @@ impl Runner {
                 decimals,
                 price: price.clone(),
                 conf: zero(),
-                asset_weight_init: None,
-                asset_weight_maint: None,
-                liab_weight_init: None,
-                liab_weight_maint: None,
-                liquidation_penalty_bps: None,
-                max_conf_bps: None,
                 insurance: None,
-                interest: None,
+                params: ParamsSpec::default(),
             };
             let state = MarketState {
                 spec,
@@ -233,30 +229,7 @@ impl Runner {
             index: i as u16,
         };
         self.write_price(&state, &m.price, &m.conf).await?;
-        let d = MarketParams::default();
-        let w = |v: &Option<String>, default: u32| -> Result<u32> {
-            v.as_deref()
-                .map(parse_bps)
-                .transpose()
-                .map(|o| o.unwrap_or(default))
-        };
-        let mut p = MarketParams {
-            asset_weight_init_bps: w(&m.asset_weight_init, d.asset_weight_init_bps)?,
-            asset_weight_maint_bps: w(&m.asset_weight_maint, d.asset_weight_maint_bps)?,
-            liab_weight_init_bps: w(&m.liab_weight_init, d.liab_weight_init_bps)?,
-            liab_weight_maint_bps: w(&m.liab_weight_maint, d.liab_weight_maint_bps)?,
-            liquidation_penalty_bps: m
-                .liquidation_penalty_bps
-                .unwrap_or(d.liquidation_penalty_bps),
-            max_conf_bps: m.max_conf_bps.unwrap_or(d.max_conf_bps),
-            ..d
-        };
-        if let Some(c) = &m.interest {
-            p.optimal_utilization_bps = u16::try_from(parse_bps(&c.optimal_utilization)?)?;
-            p.base_rate_bps = parse_bps(&c.base_rate)?;
-            p.slope1_bps = parse_bps(&c.slope1)?;
-            p.slope2_bps = parse_bps(&c.slope2)?;
-        }
+        let p = m.params.apply(MarketParams::default(), m.decimals)?;
         let admin = self.admin.pubkey();
         send(
             &self.chain,
