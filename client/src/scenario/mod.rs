@@ -275,6 +275,94 @@ pub enum Step {
     /// One pass of the liquidator bot (`scalpel keeper`'s loop body) with the runner's own bot
     /// wallet, funded with every market's token.
     Keeper {},
+    /// The account's owner deposits; its wallet is first minted what it lacks.
+    Deposit(BalanceStep),
+    /// The owner withdraws (`"all"`: the whole deposit, which closes the position).
+    Withdraw(BalanceStep),
+    /// The owner borrows (health pairs include the market's new slot).
+    Borrow(BalanceStep),
+    /// The owner repays (`"all"`: the debt at the accrued index); its wallet is first minted
+    /// what it lacks.
+    Repay(BalanceStep),
+    /// Governance: queue parameters for a market (its parameters in force with the ones given
+    /// replaced), let the protocol's timelock pass (every price published again at the new
+    /// time) and apply them.
+    SetParams(SetParamsSpec),
+}
+
+/// A deposit, withdrawal, borrow or repayment by an account's owner.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceStep {
+    /// Account name.
+    pub account: String,
+    /// Market symbol.
+    pub market: String,
+    /// UI units, or `"all"` (withdraw and repay only).
+    pub amount: String,
+}
+
+/// A governance change of one market's parameters.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetParamsSpec {
+    /// Market symbol.
+    pub market: String,
+    /// Parameters to change, written as in `[[markets]]`.
+    #[serde(flatten)]
+    pub params: ParamsSpec,
+}
+
+/// The four balance steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BalanceKind {
+    /// `deposit`.
+    Deposit,
+    /// `withdraw`.
+    Withdraw,
+    /// `borrow`.
+    Borrow,
+    /// `repay`.
+    Repay,
+}
+
+/// The amount that means everything (withdraw and repay).
+pub const ALL: &str = "all";
+
+impl BalanceKind {
+    /// Its step name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BalanceKind::Deposit => "deposit",
+            BalanceKind::Withdraw => "withdraw",
+            BalanceKind::Borrow => "borrow",
+            BalanceKind::Repay => "repay",
+        }
+    }
+
+    /// The instruction's native amount for a step's `amount` in a token with `decimals`:
+    /// `"all"` is `u64::MAX` (withdraw and repay only).
+    pub fn amount(self, amount: &str, decimals: u8) -> Result<u64> {
+        if amount.trim() == ALL {
+            return match self {
+                BalanceKind::Withdraw | BalanceKind::Repay => Ok(u64::MAX),
+                _ => bail!(
+                    "{} amount \"{ALL}\": only withdraw and repay take \"{ALL}\"; give a decimal amount",
+                    self.name()
+                ),
+            };
+        }
+        parse_amount(amount, decimals).with_context(|| {
+            format!(
+                "{} amount {amount:?}: a decimal in UI units with at most {decimals} decimals{}",
+                self.name(),
+                match self {
+                    BalanceKind::Withdraw | BalanceKind::Repay => format!(", or \"{ALL}\""),
+                    _ => String::new(),
+                }
+            )
+        })
+    }
 }
 
 impl Scenario {
@@ -330,14 +418,30 @@ impl Runner {
         self.markets
             .iter()
             .find(|m| m.spec.symbol == symbol)
-            .ok_or_else(|| anyhow!("unknown market symbol {symbol}"))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self
+                    .markets
+                    .iter()
+                    .map(|m| m.spec.symbol.as_str())
+                    .collect();
+                anyhow!(
+                    "unknown market symbol {symbol:?} (the scenario's markets: {})",
+                    known.join(", ")
+                )
+            })
     }
 
     fn account(&self, name: &str) -> Result<&AccountState> {
         self.accounts
             .iter()
             .find(|a| a.name == name)
-            .ok_or_else(|| anyhow!("unknown account {name}"))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
+                anyhow!(
+                    "unknown account {name:?} (the scenario's accounts: {})",
+                    known.join(", ")
+                )
+            })
     }
 
     fn mv(&self, a: &AccountState, m: &MarketState) -> ix::TokenMove {
@@ -367,6 +471,15 @@ impl Runner {
         let h = compute_health(&hp, &proto.health_params().map_err(|e| anyhow!("{e}"))?)
             .map_err(|e| anyhow!("{e}"))?;
         Ok((inputs, h))
+    }
+
+    async fn market_account(&self, m: &MarketState) -> Result<scalpel::state::Market> {
+        let a = self
+            .chain
+            .account(&m.market)
+            .await?
+            .ok_or_else(|| anyhow!("market {} missing", m.spec.symbol))?;
+        decode::market(&a.data)
     }
 
     async fn protocol(&self) -> Result<scalpel::state::Protocol> {
@@ -409,6 +522,11 @@ impl Runner {
             Step::Snapshot {} => self.snapshot().await,
             Step::Keeper {} => self.keeper().await,
             Step::Say(text) => Ok(json!({"kind": "say", "ok": true, "text": text})),
+            Step::Deposit(b) => self.balance_step(BalanceKind::Deposit, b).await,
+            Step::Withdraw(b) => self.balance_step(BalanceKind::Withdraw, b).await,
+            Step::Borrow(b) => self.balance_step(BalanceKind::Borrow, b).await,
+            Step::Repay(b) => self.balance_step(BalanceKind::Repay, b).await,
+            Step::SetParams(p) => self.set_params(p).await,
         }
     }
 }
@@ -443,7 +561,154 @@ pub async fn run(s: &Scenario, mut progress: impl FnMut(usize, usize)) -> Result
 
 #[cfg(test)]
 mod tests {
-    use crate::units::{format_amount, format_signed, parse_amount, parse_bps, price_mantissa};
+    use super::*;
+    use crate::units::{format_amount, format_signed, price_mantissa};
+
+    const TOML_STEPS: &str = r#"
+[[markets]]
+symbol = "SOL"
+decimals = 9
+price = "100"
+asset_weight_maint = "0.9"
+max_age_secs = 30
+deposit_cap = "1000000"
+interest = { slope1 = "0.05" }
+
+[[steps]]
+deposit = { account = "alice", market = "SOL", amount = "5.000000000" }
+[[steps]]
+withdraw = { account = "alice", market = "SOL", amount = "all" }
+[[steps]]
+borrow = { account = "alice", market = "USDC", amount = "0.015000000" }
+[[steps]]
+repay = { account = "alice", market = "USDC", amount = "all" }
+[[steps]]
+set_params = { market = "SOL", asset_weight_maint = "0.75", liquidation_penalty_bps = 2400, max_age_liquidation_secs = 600, borrow_cap = "unlimited", interest = { base_rate = "0.01" } }
+"#;
+
+    const JSON_STEPS: &str = r#"{
+  "steps": [
+    {"deposit": {"account": "alice", "market": "SOL", "amount": "5.000000000"}},
+    {"withdraw": {"account": "alice", "market": "SOL", "amount": "all"}},
+    {"borrow": {"account": "alice", "market": "USDC", "amount": "0.015000000"}},
+    {"repay": {"account": "alice", "market": "USDC", "amount": "all"}},
+    {"set_params": {"market": "SOL", "asset_weight_maint": "0.75", "liquidation_penalty_bps": 2400,
+      "max_age_liquidation_secs": 600, "borrow_cap": "unlimited", "interest": {"base_rate": "0.01"}}}
+  ]
+}"#;
+
+    fn balance(step: &Step) -> (BalanceKind, &BalanceStep) {
+        match step {
+            Step::Deposit(b) => (BalanceKind::Deposit, b),
+            Step::Withdraw(b) => (BalanceKind::Withdraw, b),
+            Step::Borrow(b) => (BalanceKind::Borrow, b),
+            Step::Repay(b) => (BalanceKind::Repay, b),
+            other => panic!("not a balance step: {other:?}"),
+        }
+    }
+
+    fn check_steps(steps: &[Step]) {
+        assert_eq!(steps.len(), 5);
+        let kinds = [
+            BalanceKind::Deposit,
+            BalanceKind::Withdraw,
+            BalanceKind::Borrow,
+            BalanceKind::Repay,
+        ];
+        // Native amounts in a 9-decimal (SOL) and a 6-decimal (USDC) token.
+        let natives = [5_000_000_000, u64::MAX, 15_000, u64::MAX];
+        let decimals = [9, 9, 6, 6];
+        for (i, step) in steps[..4].iter().enumerate() {
+            let (kind, b) = balance(step);
+            assert_eq!(kind, kinds[i]);
+            assert_eq!(b.account, "alice");
+            assert_eq!(kind.amount(&b.amount, decimals[i]).unwrap(), natives[i]);
+        }
+        let Step::SetParams(p) = &steps[4] else {
+            panic!("{:?}", steps[4]);
+        };
+        assert_eq!(p.market, "SOL");
+        let base = MarketParams {
+            borrow_cap: 7,
+            ..MarketParams::default()
+        };
+        let got = p.params.apply(base, 9).unwrap();
+        assert_eq!(
+            got,
+            MarketParams {
+                asset_weight_maint_bps: 7_500,
+                liquidation_penalty_bps: 2_400,
+                max_age_liquidation_secs: 600,
+                borrow_cap: u64::MAX,
+                base_rate_bps: 100,
+                ..base
+            }
+        );
+    }
+
+    #[test]
+    fn steps_parse_from_toml_and_json() {
+        let toml: Scenario = toml::from_str(TOML_STEPS).unwrap();
+        check_steps(&toml.steps);
+        let json: Scenario = serde_json::from_str(JSON_STEPS).unwrap();
+        check_steps(&json.steps);
+        // The market table takes the same parameters over the program defaults.
+        let m = &toml.markets[0];
+        assert_eq!(
+            m.params.apply(MarketParams::default(), m.decimals).unwrap(),
+            MarketParams {
+                max_age_secs: 30,
+                deposit_cap: 1_000_000_000_000_000,
+                slope1_bps: 500,
+                ..MarketParams::default()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_step_input_is_refused_with_the_fix() {
+        for bad in [
+            r#"steps = [{ deposit = { account = "a", market = "SOL" } }]"#,
+            r#"steps = [{ deposit = { account = "a", market = "SOL", amount = "1", extra = 1 } }]"#,
+            r#"steps = [{ set_params = { market = "SOL", asset_weight = "0.5" } }]"#,
+            r#"steps = [{ set_params = { market = "SOL", interest = { slope3 = "0" } } }]"#,
+            r#"markets = [{ symbol = "S", decimals = 6, price = "1", penalty = 1 }]"#,
+        ] {
+            assert!(toml::from_str::<Scenario>(bad).is_err(), "{bad}");
+        }
+        let e = BalanceKind::Deposit.amount("all", 6).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("only withdraw and repay"),
+            "{e:#}"
+        );
+        let e = BalanceKind::Borrow.amount("all", 6).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("only withdraw and repay"),
+            "{e:#}"
+        );
+        let e = BalanceKind::Repay.amount("0.0150001", 6).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("at most 6 decimals, or \"all\""),
+            "{e:#}"
+        );
+        assert!(BalanceKind::Withdraw.amount("-1", 6).is_err());
+        assert!(BalanceKind::Withdraw.amount("", 6).is_err());
+        let spec = ParamsSpec {
+            asset_weight_init: Some("0.8.1".into()),
+            ..ParamsSpec::default()
+        };
+        let e = spec.apply(MarketParams::default(), 6).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("asset_weight_init = \"0.8.1\""),
+            "{e:#}"
+        );
+        let spec = ParamsSpec {
+            deposit_cap: Some("1.0000001".into()),
+            ..ParamsSpec::default()
+        };
+        let e = spec.apply(MarketParams::default(), 6).unwrap_err();
+        assert!(format!("{e:#}").contains("or \"unlimited\""), "{e:#}");
+    }
 
     #[test]
     fn amounts_roundtrip_exactly() {

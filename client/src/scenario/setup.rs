@@ -3,9 +3,9 @@
 //! deposits and borrows.
 
 use super::{
-    send, zero, AccountState, MarketSpec, MarketState, ParamsSpec, Runner, Scenario, SCENARIO_T0,
+    send, zero, AccountState, BalanceKind, MarketSpec, MarketState, ParamsSpec, Runner, Scenario,
+    SCENARIO_T0,
 };
-use crate::health::{markets as load_markets, pairs_after};
 use crate::pyth::{price_update_v2, PullPrice};
 use crate::units::{parse_amount, parse_bps, price_mantissa};
 use crate::{ix, pda, token, Chain, LocalChain};
@@ -130,7 +130,7 @@ impl Runner {
         for a in &s.accounts {
             for (sym, amount) in &a.deposits {
                 runner
-                    .deposit(&a.name, sym, amount)
+                    .open_balance(BalanceKind::Deposit, &a.name, sym, amount)
                     .await
                     .with_context(|| format!("{} deposits {amount} {sym}", a.name))?;
             }
@@ -138,7 +138,7 @@ impl Runner {
         for a in &s.accounts {
             for (sym, amount) in &a.borrows {
                 runner
-                    .borrow(&a.name, sym, amount)
+                    .open_balance(BalanceKind::Borrow, &a.name, sym, amount)
                     .await
                     .with_context(|| format!("{} borrows {amount} {sym}", a.name))?;
             }
@@ -310,42 +310,38 @@ impl Runner {
         Ok(())
     }
 
-    async fn deposit(&self, name: &str, symbol: &str, amount: &str) -> Result<()> {
-        let a = self.account(name)?;
-        let m = self.market(symbol)?;
-        let native = parse_amount(amount, m.spec.decimals)?;
-        token::mint_to(
-            &self.chain,
-            &self.admin,
-            &self.mint_authority,
-            &m.mint,
-            &a.tokens[symbol],
-            native,
-        )
-        .await?;
-        send(
-            &self.chain,
-            &[ix::deposit(&self.mv(a, m), native)],
-            &[&self.admin, &a.key],
-        )
-        .await
-        .map_err(|e| anyhow!("deposit refused: {e}"))
+    /// An opening deposit or borrow of the `[[accounts]]` table: the program's refusal stops the
+    /// run.
+    async fn open_balance(
+        &self,
+        kind: BalanceKind,
+        name: &str,
+        symbol: &str,
+        amount: &str,
+    ) -> Result<()> {
+        match self.send_balance(kind, name, symbol, amount).await?.result {
+            Ok(_) => Ok(()),
+            Err(f) => bail!("{} refused: {}", kind.name(), f.name),
+        }
     }
 
-    async fn borrow(&self, name: &str, symbol: &str, amount: &str) -> Result<()> {
-        let a = self.account(name)?;
-        let m = self.market(symbol)?;
-        let native = parse_amount(amount, m.spec.decimals)?;
-        let acc = self.margin(&a.account).await?;
-        let markets = load_markets(&self.chain).await?;
-        let pairs = pairs_after(&acc, &markets, Some(m.index), None)?;
-        send(
-            &self.chain,
-            &[ix::borrow(&self.mv(a, m), native, &pairs)],
-            &[&self.admin, &a.key],
-        )
-        .await
-        .map_err(|e| anyhow!("borrow refused: {e}"))
+    /// Publishes every price again at the current time, unchanged (as a live feed would while
+    /// the clock moves on).
+    pub(super) async fn republish_prices(&self) -> Result<()> {
+        let now = self.chain.clock().await?.unix_timestamp;
+        for m in &self.markets {
+            let Some(a) = self.chain.account(&m.oracle).await? else {
+                continue;
+            };
+            if a.owner != scalpel::constants::PYTH_RECEIVER {
+                continue;
+            }
+            let data = crate::pyth::republished(&a.data, now)?;
+            self.chain
+                .set_account(&m.oracle, Account { data, ..a })
+                .await;
+        }
+        Ok(())
     }
 
     pub(super) async fn fund_bot(&self) -> Result<()> {

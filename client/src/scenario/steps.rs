@@ -1,12 +1,13 @@
-//! Steps that send transactions: liquidation, bad debt, a keeper pass.
+//! Steps that send transactions: liquidation, bad debt, a keeper pass, the owners' deposits,
+//! withdrawals, borrows and repayments, and governance's parameter changes.
 
-use super::report::health_json;
-use super::Runner;
+use super::report::{health_json, params_json, signed_balance};
+use super::{BalanceKind, BalanceStep, Runner, SetParamsSpec};
 use crate::health::{markets as load_markets, pairs_after};
-use crate::units::{format_amount, parse_amount};
-use crate::{events, ix, token, Chain};
-use anyhow::{anyhow, Result};
-use scalpel::events::{BadDebtResolved, LiquidationEvent};
+use crate::units::{format_amount, format_signed, parse_amount};
+use crate::{events, ix, token, Chain, TxFailure, TxOutcome};
+use anyhow::{anyhow, Context, Result};
+use scalpel::events::{BadDebtResolved, BalanceChanged, LiquidationEvent, MarketParamsApplied};
 use scalpel::math::liquidation::alternatives;
 use scalpel::math::{HealthPosition, I80F48};
 use serde_json::{json, Value};
@@ -211,4 +212,185 @@ impl Runner {
             "liquidations": liqs,
         }))
     }
+
+    /// Sends one deposit, withdrawal, borrow or repayment of `name`'s owner, after minting to
+    /// its wallet what a deposit or repayment lacks (repay `"all"`: the debt at the index accrued
+    /// to now). Health pairs are the ones after: a borrow opens the market's slot, a withdrawal
+    /// of the whole deposit closes it. The program's refusal is a result, not an error.
+    pub(super) async fn send_balance(
+        &self,
+        kind: BalanceKind,
+        name: &str,
+        symbol: &str,
+        amount: &str,
+    ) -> Result<BalanceSent> {
+        let a = self.account(name)?;
+        let m = self.market(symbol)?;
+        let native = kind.amount(amount, m.spec.decimals)?;
+        let acc = self.margin(&a.account).await?;
+        let markets = load_markets(&self.chain).await?;
+        let market = self.market_account(m).await?;
+        let now = self.chain.clock().await?.unix_timestamp;
+        let accrued = market.accrued(now).map_err(|e| anyhow!("{e}"))?;
+        let shares = acc
+            .find(m.index)
+            .map(|slot| acc.positions[slot].shares())
+            .unwrap_or(I80F48::ZERO);
+        let mv = self.mv(a, m);
+        let (instruction, need) = match kind {
+            BalanceKind::Deposit => (ix::deposit(&mv, native), native),
+            BalanceKind::Repay => {
+                let need = if native != u64::MAX {
+                    native
+                } else if shares < I80F48::ZERO {
+                    scalpel::math::shares::debt_balance(-shares, accrued.borrow_index)
+                        .map_err(|e| anyhow!("{e}"))?
+                } else {
+                    0
+                };
+                (ix::repay(&mv, native), need)
+            }
+            BalanceKind::Withdraw => {
+                let whole = native == u64::MAX
+                    || (shares > I80F48::ZERO
+                        && scalpel::math::shares::deposit_balance(shares, accrued.deposit_index)
+                            .map_err(|e| anyhow!("{e}"))?
+                            == native);
+                let pairs = pairs_after(&acc, &markets, None, whole.then_some(m.index))?;
+                (ix::withdraw(&mv, native, &pairs), 0)
+            }
+            BalanceKind::Borrow => {
+                // No free slot: the current pairs, and the program names the refusal.
+                let pairs = pairs_after(&acc, &markets, Some(m.index), None)
+                    .or_else(|_| pairs_after(&acc, &markets, None, None))?;
+                (ix::borrow(&mv, native, &pairs), 0)
+            }
+        };
+        let wallet = a.tokens[symbol];
+        let minted = need.saturating_sub(token::balance(&self.chain, &wallet).await?);
+        if minted > 0 {
+            token::mint_to(
+                &self.chain,
+                &self.admin,
+                &self.mint_authority,
+                &m.mint,
+                &wallet,
+                minted,
+            )
+            .await?;
+        }
+        let result = self
+            .chain
+            .send(&[instruction], &[&self.admin, &a.key])
+            .await?;
+        Ok(BalanceSent { minted, result })
+    }
+
+    /// A `deposit`, `withdraw`, `borrow` or `repay` step, reported with the account's position,
+    /// flag and health after it (unchanged when refused).
+    pub(super) async fn balance_step(&self, kind: BalanceKind, b: &BalanceStep) -> Result<Value> {
+        let sent = self
+            .send_balance(kind, &b.account, &b.market, &b.amount)
+            .await?;
+        let m = self.market(&b.market)?;
+        let d = m.spec.decimals;
+        let mut out = json!({
+            "kind": kind.name(),
+            "account": b.account,
+            "market": b.market,
+            "amount": b.amount,
+            "minted": format_amount(sent.minted, d),
+        });
+        match &sent.result {
+            Ok(o) => {
+                let e = events::parse::<BalanceChanged>(&o.logs)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| anyhow!("no BalanceChanged event"))?;
+                out["ok"] = json!(true);
+                out["moved"] = json!(format_amount(e.amount, d));
+            }
+            Err(f) => {
+                out["ok"] = json!(false);
+                out["error"] = json!(f.name);
+            }
+        }
+        let a = self.account(&b.account)?;
+        let acc = self.margin(&a.account).await?;
+        let market = self.market_account(m).await?;
+        let native = match acc.find(m.index) {
+            Some(slot) => signed_balance(acc.positions[slot].shares(), &market)?,
+            None => 0,
+        };
+        out["balance_after"] = json!(format_signed(native, d));
+        out["being_liquidated"] = json!(acc.being_liquidated != 0);
+        out["health_after"] = self.health_value(&a.account).await;
+        Ok(out)
+    }
+
+    /// A `set_params` step: the market's parameters in force with the given ones replaced,
+    /// queued by the runner's admin; the clock then moves on by the protocol's timelock, every
+    /// price is published again at the new time, and the change is applied. A tightening of the
+    /// maintenance weights then shifts as the program shifts it.
+    pub(super) async fn set_params(&self, spec: &SetParamsSpec) -> Result<Value> {
+        let m = self.market(&spec.market)?;
+        let market = self.market_account(m).await?;
+        let current = market.params().map_err(|e| anyhow!("{e}"))?;
+        let params = spec
+            .params
+            .apply(current, m.spec.decimals)
+            .with_context(|| format!("set_params of {}", spec.market))?;
+        let queued_at = self.chain.clock().await?.unix_timestamp;
+        let mut out = json!({
+            "kind": "set_params",
+            "market": spec.market,
+            "params": params_json(&params, m.spec.decimals),
+            "queued_at": queued_at,
+        });
+        let queue = ix::params_queue_market(
+            &self.admin.pubkey(),
+            &m.mint,
+            &market.oracle,
+            market.oracle_kind,
+            market.feed_id,
+            params,
+        );
+        if let Err(f) = self.chain.send(&[queue], &[&self.admin]).await? {
+            out["ok"] = json!(false);
+            out["error"] = json!(f.name);
+            return Ok(out);
+        }
+        let timelock = self.protocol().await?.timelock_secs;
+        self.chain.advance_time(timelock as i64).await?;
+        self.republish_prices().await?;
+        let now = self.chain.clock().await?.unix_timestamp;
+        let apply = ix::params_apply_market(&m.mint, &market.oracle);
+        match self.chain.send(&[apply], &[&self.admin]).await? {
+            Ok(o) => {
+                let e = events::parse::<MarketParamsApplied>(&o.logs)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| anyhow!("no MarketParamsApplied event"))?;
+                let after = self.market_account(m).await?;
+                out["ok"] = json!(true);
+                out["params"] = params_json(&e.new, m.spec.decimals);
+                out["applied_at"] = json!(now);
+                out["shift_end"] = json!((e.shift_end != 0).then_some(e.shift_end));
+                out["penalty_bps_in_force"] = json!(after.penalty_bps_at(now));
+            }
+            Err(f) => {
+                out["ok"] = json!(false);
+                out["error"] = json!(f.name);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What [`Runner::send_balance`] did.
+pub(super) struct BalanceSent {
+    /// Native units minted to the owner's wallet first.
+    pub minted: u64,
+    /// The transaction, or the program's refusal.
+    pub result: Result<TxOutcome, TxFailure>,
 }
