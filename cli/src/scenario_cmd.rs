@@ -82,6 +82,42 @@ fn table(out: &mut impl Write, head: &[&str], rows: &[Vec<String>]) -> std::io::
     Ok(())
 }
 
+/// `{init, maint, end, ratio}` on one line, or why it could not be computed.
+fn health_line(h: &Value) -> String {
+    match h.get("error") {
+        Some(e) => format!("unpriced: {}", s(e)),
+        None => format!(
+            "init {} / maint {} / end {} USD, ratio {}",
+            s(&h["init"]),
+            s(&h["maint"]),
+            s(&h["end"]),
+            s(&h["ratio"])
+        ),
+    }
+}
+
+/// A market's parameters (as `set_params` reports them) on one line.
+fn params_line(p: &Value) -> String {
+    let c = &p["interest"];
+    format!(
+        "asset weights {}/{}, liab weights {}/{}, penalty {} bps, conf ≤ {} bps, ages {}/{} s, caps {}/{}, interest kink {} base {} slopes {}/{}",
+        s(&p["asset_weight_init"]),
+        s(&p["asset_weight_maint"]),
+        s(&p["liab_weight_init"]),
+        s(&p["liab_weight_maint"]),
+        s(&p["liquidation_penalty_bps"]),
+        s(&p["max_conf_bps"]),
+        s(&p["max_age_secs"]),
+        s(&p["max_age_liquidation_secs"]),
+        s(&p["deposit_cap"]),
+        s(&p["borrow_cap"]),
+        s(&c["optimal_utilization"]),
+        s(&c["base_rate"]),
+        s(&c["slope1"]),
+        s(&c["slope2"]),
+    )
+}
+
 fn print_human(out: &mut impl Write, name: &str, report: &Value) -> std::io::Result<()> {
     writeln!(out, "scenario {name}")?;
     let empty = Vec::new();
@@ -294,6 +330,53 @@ fn print_human(out: &mut impl Write, name: &str, report: &Value) -> std::io::Res
                 )?;
             }
             "say" => writeln!(out, "\n== {}", s(&st["text"]))?,
+            "deposit" | "withdraw" | "borrow" | "repay" => {
+                let market = s(&st["market"]);
+                let done = if ok {
+                    format!("ok ({} {market})", s(&st["moved"]))
+                } else {
+                    status
+                };
+                let flag = if st["being_liquidated"].as_bool().unwrap_or(false) {
+                    ", being liquidated"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "\n{:>2}. {kind} {} {} {market}: {done}; balance {} {market}, health {}{flag}",
+                    i + 1,
+                    s(&st["account"]),
+                    s(&st["amount"]),
+                    s(&st["balance_after"]),
+                    health_line(&st["health_after"]),
+                )?
+            }
+            "set_params" => {
+                let when = if ok {
+                    let shift = match st["shift_end"].as_i64() {
+                        Some(end) => format!(
+                            "; maint weights shift until {end}, penalty {} bps until then",
+                            s(&st["penalty_bps_in_force"])
+                        ),
+                        None => String::new(),
+                    };
+                    format!(
+                        "ok, queued at {}, applied at {}{shift}",
+                        s(&st["queued_at"]),
+                        s(&st["applied_at"])
+                    )
+                } else {
+                    status
+                };
+                writeln!(
+                    out,
+                    "\n{:>2}. set_params {}: {when}",
+                    i + 1,
+                    s(&st["market"])
+                )?;
+                writeln!(out, "    {}", params_line(&st["params"]))?;
+            }
             "keeper" => {
                 let sm = &st["summary"];
                 writeln!(

@@ -296,3 +296,194 @@ fn keeper_reports_an_unreachable_cluster() {
         "{err}"
     );
 }
+
+#[test]
+fn sequences_of_users_and_governance() {
+    let steps = run("sequences.toml");
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "set_price",
+            "liquidate",
+            "repay",
+            "withdraw",
+            "liquidate",
+            "deposit",
+            "liquidate",
+            "withdraw",
+            "borrow",
+            "set_params",
+            "advance_time",
+            "set_price",
+            "set_price",
+            "liquidate",
+            "advance_time",
+            "set_price",
+            "set_price",
+            "set_price",
+            "liquidate",
+            "snapshot"
+        ]
+    );
+    // alice: liquidated by one native unit, which flags her.
+    let l = &steps[1];
+    assert_eq!(native(&l["repaid"], 6), 1);
+    assert_eq!(native(&l["seized"], 9), 13, "floor(1e-6 · 1.05 / 80 SOL)");
+    assert_eq!(l["being_liquidated"], true);
+    // Repay "all": exactly the debt left, from the 750 USDC she borrowed (nothing minted).
+    let r = &steps[2];
+    assert_eq!(r["ok"], true);
+    assert!(r.get("error").is_none() || r["error"].is_null());
+    assert_eq!(r["amount"], "all");
+    assert_eq!(native(&r["moved"], 6), 749_999_999);
+    assert_eq!(native(&r["minted"], 6), 0);
+    assert_eq!(native(&r["balance_after"], 6), 0);
+    assert_eq!(
+        r["being_liquidated"], false,
+        "no debt: no longer being liquidated"
+    );
+    assert!(r["health_after"]["ratio"].is_null());
+    // Withdraw "all": every lamport left, the position closes.
+    let w = &steps[3];
+    assert_eq!(w["ok"], true);
+    assert_eq!(native(&w["moved"], 9), 10_000_000_000 - 13);
+    assert_eq!(native(&w["balance_after"], 9), 0);
+    assert_eq!(w["health_after"]["end"], "0.000000");
+    // bob: one unit, then a deposit ("5.000000000", trailing zeros) cures him.
+    assert_eq!(steps[4]["being_liquidated"], true);
+    let d = &steps[5];
+    assert_eq!(d["ok"], true);
+    assert_eq!(native(&d["minted"], 9), 5_000_000_000);
+    assert_eq!(native(&d["moved"], 9), 5_000_000_000);
+    assert_eq!(native(&d["balance_after"], 9), 15_000_000_000 - 13);
+    // A_maint = 0.9 · 15 · 80 = 1080 (less 13 lamports), end = 1080 − 1.02 · 749.999999.
+    assert_eq!(d["health_after"]["end"], "315.000000");
+    assert_eq!(
+        d["being_liquidated"], true,
+        "a deposit only clears the flag of an account without debt"
+    );
+    assert_eq!(steps[6]["ok"], false);
+    assert_eq!(steps[6]["error"], "NotLiquidatable");
+    let w = &steps[7];
+    assert_eq!(w["ok"], true);
+    assert_eq!(native(&w["moved"], 9), 100_000_000);
+    assert_eq!(
+        w["being_liquidated"], false,
+        "cured: the withdrawal clears it"
+    );
+    // A borrow beyond init health is the program's refusal, state unchanged.
+    let b = &steps[8];
+    assert_eq!(b["ok"], false);
+    assert_eq!(b["error"], "InsufficientHealth");
+    assert_eq!(native(&b["balance_after"], 6), -749_999_999);
+    assert_eq!(b["health_after"], w["health_after"]);
+    // Governance: applied after the 24 h timelock, shifting over the next 24 h.
+    let p = &steps[9];
+    assert_eq!(p["ok"], true);
+    assert_eq!(p["queued_at"], 1_700_000_000);
+    assert_eq!(p["applied_at"], 1_700_086_400);
+    assert_eq!(p["shift_end"], 1_700_172_800);
+    assert_eq!(p["penalty_bps_in_force"], 500);
+    assert_eq!(p["params"]["asset_weight_init"], "0.7");
+    assert_eq!(p["params"]["asset_weight_maint"], "0.75");
+    assert_eq!(p["params"]["liquidation_penalty_bps"], 2400);
+    assert_eq!(
+        p["params"]["liab_weight_maint"], "1.1",
+        "the rest unchanged"
+    );
+    assert_eq!(p["params"]["interest"]["slope1"], "0");
+    assert_eq!(p["params"]["deposit_cap"], "unlimited");
+    // An eighth of the way: wA_maint = 0.925, end = 0.4625 · 1509 − 714 = −16.0875; at the
+    // smaller penalty (5%), κ = 0.04875 and x = 330 USDC.
+    let l = &steps[13];
+    assert_eq!(l["ok"], true);
+    assert_eq!(l["health_before"]["end"], "-16.087500");
+    assert_eq!(l["penalty_effective"], "0.050000");
+    assert_eq!(native(&l["repaid"], 6), 330_000_000);
+    // S = 330 · 1.05 / 1509 ETH, floored.
+    assert_eq!(native(&l["seized"], 8), 22_962_226);
+    shares_add_up(l, 8);
+    assert_eq!(l["being_liquidated"], false);
+    let end = usd(&l["health_after"]["end"]);
+    assert!((0.0..0.00002).contains(&end), "{end}");
+    // After the shift: wA_maint = 0.75 and the new 24% penalty. 0.27037774 ETH at 1750:
+    // A_maint = 354.87078375, end = −22.52921625, κ = 1.02 − 1.24 · 0.75 = 0.09.
+    let l = &steps[18];
+    assert_eq!(l["ok"], true);
+    assert_eq!(l["health_before"]["maint"], "-15.129216");
+    assert_eq!(l["penalty_effective"], "0.240000");
+    assert_eq!(native(&l["repaid"], 6), 250_324_625);
+    shares_add_up(l, 8);
+    let end = usd(&l["health_after"]["end"]);
+    assert!((0.0..0.00002).contains(&end), "{end}");
+    let snap = &steps[19]["accounts"];
+    assert_eq!(snap[1]["name"], "alice");
+    assert_eq!(snap[1]["balances"], serde_json::json!({}));
+    assert_eq!(native(&snap[3]["balances"]["USDC"], 6), -119_675_375);
+}
+
+#[test]
+fn human_output_shows_balance_and_governance_steps() {
+    let path = format!("{}/../scenarios/sequences.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+        .args(["scenario", "run", &path])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        " 3. repay alice all USDC: ok (749.999999 USDC); balance 0.000000 USDC, health init",
+        " 9. borrow bob 5000 USDC: REFUSED: InsufficientHealth; balance -749.999999 USDC",
+        "10. set_params ETH: ok, queued at 1700000000, applied at 1700086400; maint weights shift until 1700172800, penalty 500 bps until then",
+        "asset weights 0.7/0.75, liab weights 1.2/1.1, penalty 2400 bps",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+}
+
+#[test]
+fn bad_step_input_says_what_to_fix() {
+    let dir = std::env::temp_dir().join(format!("scalpel-scen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = r#"
+[[markets]]
+symbol = "SOL"
+decimals = 9
+price = "100"
+
+[[accounts]]
+name = "alice"
+deposits = { SOL = "1" }
+"#;
+    for (step, expect) in [
+        (
+            r#"deposit = { account = "alice", market = "BTC", amount = "1" }"#,
+            "unknown market symbol \"BTC\" (the scenario's markets: SOL)",
+        ),
+        (
+            r#"deposit = { account = "alice", market = "SOL", amount = "all" }"#,
+            "only withdraw and repay take \"all\"",
+        ),
+        (
+            r#"withdraw = { account = "alice", market = "SOL", amount = "0.0000000001" }"#,
+            "at most 9 decimals",
+        ),
+        (
+            r#"set_params = { market = "SOL", asset_weight_maint = "0.9x" }"#,
+            "asset_weight_maint = \"0.9x\"",
+        ),
+    ] {
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, format!("{base}\n[[steps]]\n{step}\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_scalpel"))
+            .args(["scenario", "run", path.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{step}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{step}: {err}");
+        assert!(err.contains("step 1"), "{step}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

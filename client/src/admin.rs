@@ -69,7 +69,7 @@ impl ProtocolParamsConfig {
             conf_multiplier_bps: self.conf_multiplier_bps.unwrap_or(d.conf_multiplier_bps),
             max_conf_bias_bps: self.max_conf_bias_bps.unwrap_or(d.max_conf_bias_bps),
             dust_threshold_micro_usd: match &self.dust_threshold_usd {
-                Some(s) => crate::scenario::parse_amount(s, 6)?,
+                Some(s) => crate::units::parse_amount(s, 6)?,
                 None => d.dust_threshold_micro_usd,
             },
             timelock_secs: self.timelock_secs.unwrap_or(d.timelock_secs),

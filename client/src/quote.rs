@@ -9,7 +9,7 @@
 //! stay on the Rust structs (`raw` fields, skipped in JSON) for callers that compare bit for bit.
 
 use crate::health::{account_inputs, markets as load_markets, ResolvedInput};
-use crate::scenario::{format_amount, usd};
+use crate::units::{format_amount, usd};
 use crate::{decode, pda, token, Chain};
 use anchor_lang::Discriminator;
 use anyhow::{anyhow, bail, Context, Result};

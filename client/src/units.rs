@@ -53,6 +53,13 @@ pub fn parse_bps(s: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| anyhow!("{s} is too large"))
 }
 
+/// A fraction in bps as the shortest decimal string (`8000` → `"0.8"`, `10000` → `"1"`): the
+/// inverse of [`parse_bps`].
+pub fn format_bps(bps: u32) -> String {
+    let s = format_amount(bps as u64, 4);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A decimal price as `(mantissa, expo)` with at least 8 decimals (trailing zeros do not count).
 pub fn price_mantissa(s: &str) -> Result<(i64, i32)> {
     let frac = s
@@ -91,5 +98,15 @@ mod tests {
         );
         assert_eq!(price_mantissa("0.0000030").unwrap(), (300, -8));
         assert_eq!(parse_bps("0.80000").unwrap(), 8_000);
+        for (bps, s) in [
+            (8_000, "0.8"),
+            (10_000, "1"),
+            (0, "0"),
+            (2_400, "0.24"),
+            (12_345, "1.2345"),
+        ] {
+            assert_eq!(format_bps(bps), s);
+            assert_eq!(parse_bps(s).unwrap(), bps);
+        }
     }
 }
