@@ -343,7 +343,12 @@ mod tests {
         let mut runner = proptest::test_runner::TestRunner::default();
         runner
             .run(
-                &(0i128..(1i128 << 110), 1u64..u64::MAX, 0u64..u64::MAX, 0u8..=12),
+                &(
+                    0i128..(1i128 << 110),
+                    1u64..u64::MAX,
+                    0u64..u64::MAX,
+                    0u8..=12,
+                ),
                 |(bits, n, amount, decimals)| {
                     let v = I80F48::from_bits(bits);
                     prop_assert_eq!(v.div_int(n).ok(), v.checked_div(fx(n)));

@@ -155,27 +155,41 @@ pub fn plan_liquidation(
         return Err(LiquidationError::Math(math_err()));
     }
 
-    // κ = (1 + b)·wL_j − (1 + π_e)·wA_i, rounded down (the first product truncated, the second
-    // rounded up): x_need divides by κ, and a κ one step too high would leave x_need short by
-    // up to x·δ/κ native units, more than a unit once x passes ~1e14 (found at 9 decimals).
-    let kappa = I80F48::ONE
+    // κ = (1 + b)·wL_j − (1 + π_e)·wA_i.
+    let buffered = I80F48::ONE
         .safe_add(params.health.liquidation_buffer)?
-        .safe_mul(l.liab_weight_maint)?
-        .safe_sub(mul_ceil(one_pe, a.asset_weight_maint)?)?;
+        .safe_mul(l.liab_weight_maint)?;
+    let kappa = buffered.safe_sub(one_pe.safe_mul(a.asset_weight_maint)?)?;
     if kappa <= I80F48::ZERO {
         return Err(LiquidationError::KappaNotPositive);
     }
 
-    // x_need = ceil(−end / κ / p_j), each quotient rounded up. Two divisions, not one by the
-    // product κ·p_j: that product of two small numbers would be truncated to few significant
-    // bits and x_need overshoot by up to (−end)·δ/(κ·p_j)² units. With −end ≥ 0, κ > 0 and
-    // p_j > 0 the only failure is a need beyond u64 (a large deficit repaid in a token worth
-    // little per native unit): kept as 2^64 in u128 so the caps below still bind.
+    // x_need = ceil(−end / κ / p_j), each quotient rounded up, with κ itself rounded down (the
+    // second product rounded up): a κ one step too high would leave x_need short by up to
+    // x·δ/κ native units, more than a unit once x passes ~1e14 (found at 9 decimals). Two
+    // divisions, not one by the product κ·p_j: that product of two small numbers would be
+    // truncated to few significant bits and x_need overshoot by up to (−end)·δ/(κ·p_j)² units.
+    // With −end ≥ 0, κ > 0 and p_j > 0 the only failure is a need beyond u64 (a large deficit
+    // repaid in a token worth little per native unit): kept as 2^64 in u128 so the caps below
+    // still bind. So is a κ that rounding down takes to zero (weights within a step of the
+    // bound, which integer governance bounds never reach): no repay short of the caps is enough.
+    let kappa_low = buffered.safe_sub(mul_ceil(one_pe, a.asset_weight_maint)?)?;
     let deficit = I80F48::ZERO.safe_sub(before.end)?.max(I80F48::ZERO);
-    let x_need = div_ceil(deficit, kappa)
-        .and_then(|q| native_amount_ceil(q, p_j, d_j))
-        .and_then(ceil_u64)
-        .map_or(u64::MAX as u128 + 1, u128::from);
+    let beyond = u64::MAX as u128 + 1;
+    // The κ reported is the one x_need divided by.
+    let kappa = if kappa_low > I80F48::ZERO {
+        kappa_low
+    } else {
+        kappa
+    };
+    let x_need = if kappa_low > I80F48::ZERO {
+        div_ceil(deficit, kappa_low)
+            .and_then(|q| native_amount_ceil(q, p_j, d_j))
+            .and_then(ceil_u64)
+            .map_or(beyond, u128::from)
+    } else {
+        beyond
+    };
     // Collateral cap: floor(C_i · p_i / (1 + π_e) / p_j), each quotient truncated; beyond u64
     // (only by overflow) it cannot bind.
     let coll_value = token_value(a.deposit, p_i, d_i)?;
