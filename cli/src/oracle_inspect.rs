@@ -10,7 +10,7 @@ use base64::Engine;
 use scalpel::constants::{bounds, PYTH_LEGACY_DEVNET, PYTH_LEGACY_MAINNET, PYTH_RECEIVER};
 use scalpel::errors::ScalpelError;
 use scalpel::oracle::{
-    self, pyth_legacy, pyth_pull, OracleConfig, OracleKind, OraclePrice, RawDetail, RawPrice,
+    self, pyth_legacy, pyth_pull, OracleConfig, OracleKind, RawDetail, RawPrice,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -631,7 +631,8 @@ pub fn inspect(args: &InspectArgs) -> Result<Report> {
         format!(" ({} decimals)", args.decimals)
     };
     match verdict {
-        Ok(OraclePrice { price, conf, .. }) => {
+        Ok(p) => {
+            let (price, conf) = (p.price(), p.conf());
             r.normalized_price = Some(price.to_string());
             r.normalized_conf = Some(conf.to_string());
             r.verdict =

@@ -84,11 +84,10 @@ pub fn position_price(
     if shares >= I80F48::ZERO {
         return Ok(PositionPrice {
             price: OraclePrice {
-                price: I80F48::ZERO,
-                conf: I80F48::ZERO,
                 token_price: I80F48::ZERO,
                 token_conf: I80F48::ZERO,
                 publish_time: 0,
+                decimals: market.decimals,
             },
             failed: Some(error),
         });
@@ -150,7 +149,13 @@ pub fn resolve_positions<'info>(
     for (k, (slot, market_index, shares)) in active.into_iter().enumerate() {
         let market_ai = &remaining[2 * k];
         let oracle_ai = &remaining[2 * k + 1];
-        let market = load_market(market_ai, market_index)?;
+        let loader = market_loader(market_ai)?;
+        let market = loader
+            .load()
+            .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
+        if market.market_index != market_index {
+            return err!(ScalpelError::HealthAccountsMismatch);
+        }
         if *oracle_ai.key != market.oracle {
             return err!(ScalpelError::OracleMismatch);
         }
@@ -169,11 +174,15 @@ pub fn resolve_positions<'info>(
     Ok(out)
 }
 
+/// The market account in `ai`, which must be this program's `Market`.
+pub fn market_loader<'info>(ai: &'info AccountInfo<'info>) -> Result<AccountLoader<'info, Market>> {
+    AccountLoader::<Market>::try_from(ai)
+        .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))
+}
+
 /// A copy of the market in `ai`, which must be this program's market with `market_index`.
 pub fn load_market<'info>(ai: &'info AccountInfo<'info>, market_index: u16) -> Result<Market> {
-    let loader = AccountLoader::<Market>::try_from(ai)
-        .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
-    let market = *loader
+    let market = *market_loader(ai)?
         .load()
         .map_err(|_| error!(ScalpelError::HealthAccountInvalidMarket))?;
     if market.market_index != market_index {

@@ -409,7 +409,9 @@ proptest! {
     fn no_panic_health(positions in prop::collection::vec(
                            prop_oneof![3 => any_position(), 1 => real_position()], 0..=8),
                        params in any_params(), being in any::<bool>(),
-                       h in [any_fx(), any_fx(), any_fx(), any_fx(), any_fx(), any_fx(), any_fx()]) {
+                       h in [any_fx(), any_fx(), any_fx(), any_fx(), any_fx(), any_fx(), any_fx(),
+                             any_fx(), any_fx()],
+                       old in any_position(), new in any_position()) {
         for p in &positions {
             let _ = biased_prices(p.price, p.conf, &params);
         }
@@ -425,9 +427,12 @@ proptest! {
             liab_maint: h[4],
             asset_value: h[5],
             liab_value: h[6],
+            asset_init: h[7],
+            liab_init: h[8],
         };
         let _ = arbitrary.ratio();
         let _ = arbitrary.is_liquidatable(being);
+        let _ = arbitrary.replacing(&[old], &[new], &params);
     }
 
     #[test]

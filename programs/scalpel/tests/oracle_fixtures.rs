@@ -647,10 +647,10 @@ fn every_fixture_decodes_to_its_numbers_and_verdict() {
                 )
                 .unwrap_or_else(|e| panic!("{file}: read_price: {e:?}"));
                 assert_eq!(p.publish_time, publish_time, "{file}");
-                assert_normalized(file, p.price, usd_per_token, decimals);
+                assert_normalized(file, p.price(), usd_per_token, decimals);
                 assert_normalized(
                     file,
-                    p.conf,
+                    p.conf(),
                     usd_per_token * conf as f64 / price as f64,
                     decimals,
                 );
@@ -658,7 +658,7 @@ fn every_fixture_decodes_to_its_numbers_and_verdict() {
                 let whole =
                     oracle::read_price(&cfg(case.kind, feed_id, 0), &owner, data, now, MAX_AGE)
                         .unwrap_or_else(|e| panic!("{file}: read_price decimals 0: {e:?}"));
-                assert_normalized(file, whole.price, usd_per_token, 0);
+                assert_normalized(file, whole.price(), usd_per_token, 0);
             }
             Want::Partial {
                 sigs,
@@ -1050,6 +1050,25 @@ fn non_trading_legacy_uses_the_previous_price_and_timestamp() {
 // Damaged data
 // ---------------------------------------------------------------------------------------------
 
+/// The program reads `PriceUpdateV2` at fixed offsets; on every fixture, whole and truncated at
+/// every length, that reader agrees with pyth-solana-receiver-sdk's deserializer.
+#[test]
+fn pull_reader_agrees_with_the_sdk_on_every_fixture() {
+    for (case, loaded) in all_loaded() {
+        let data = &loaded.data;
+        for len in 0..=data.len() {
+            for owner in [case.owner, PYTH_RECEIVER] {
+                assert_eq!(
+                    pyth_pull::decode_any_verification(&owner, &data[..len]),
+                    pyth_pull::decode_with_sdk(&owner, &data[..len]),
+                    "{} truncated to {len} bytes",
+                    case.file
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn truncated_data_is_invalid() {
     for (case, loaded) in all_loaded() {
@@ -1317,7 +1336,7 @@ proptest! {
             max_future_secs,
         };
         if let Ok(p) = oracle::check_price(&raw, &c, now, age) {
-            prop_assert!(p.price > I80F48::ZERO);
+            prop_assert!(p.token_price > I80F48::ZERO);
             prop_assert!(price > 0);
             prop_assert!(now.saturating_sub(publish_time) <= age as i64);
         }

@@ -16,12 +16,16 @@ use std::collections::BTreeMap;
 /// Units the Scalpel instruction itself consumed (its top-level "consumed" log line), without
 /// the compute-budget instructions around it.
 fn program_units(out: &TxOutcome) -> u64 {
+    units_in(&out.logs)
+}
+
+/// [`program_units`] from a transaction's logs (a failed one's too).
+fn units_in(logs: &[String]) -> u64 {
     let prefix = format!("Program {} consumed ", scalpel::ID);
-    out.logs
-        .iter()
+    logs.iter()
         .filter_map(|l| l.strip_prefix(&prefix))
         .filter_map(|rest| rest.split(' ').next()?.parse().ok())
-        .last()
+        .next_back()
         .unwrap_or(0)
 }
 
@@ -148,15 +152,7 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
     match env.send(&[liquidate(&pairs)], &[&liq.key]).await {
         Err(f) => {
             assert_eq!(f.name, "NotLiquidatable");
-            let prefix = format!("Program {} consumed ", scalpel::ID);
-            let refused = f
-                .logs
-                .iter()
-                .filter_map(|l| l.strip_prefix(&prefix))
-                .filter_map(|r| r.split(' ').next()?.parse().ok())
-                .last()
-                .unwrap_or(0);
-            units.insert("liquidate refused", refused);
+            units.insert("liquidate refused", units_in(&f.logs));
         }
         Ok(_) => panic!("a healthy account was liquidated"),
     }

@@ -7,7 +7,7 @@ use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::LiquidationEvent;
 use crate::health_accounts::{position_input, resolve_positions, PriceAge};
-use crate::math::{compute_health, liquidation::plan_liquidation, shares, HealthPosition, I80F48};
+use crate::math::{liquidation::plan_liquidation, shares, HealthPosition, I80F48};
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -124,7 +124,7 @@ pub fn handler<'info>(
     // Other positions may be priced by failing oracles (a deposit then counts as zero); the
     // pair itself needs prices that pass every check.
     let (asset_price, liab_price) = (resolved[ai].require_valid()?, resolved[li].require_valid()?);
-    let mut inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
+    let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     let params = protocol.liquidation_params()?;
     let plan = plan_liquidation(
         &inputs,
@@ -142,7 +142,7 @@ pub fn handler<'info>(
     }
 
     // Shares: burn the seized deposit (all shares when it is all of it) and the repaid debt.
-    let (asset_mint, asset_bump) = {
+    let (asset_mint, asset_bump, after) = {
         let mut acc = ctx.accounts.liquidatee.load_mut()?;
         let mut a = ctx.accounts.asset_market.load_mut()?;
         let mut l = ctx.accounts.liab_market.load_mut()?;
@@ -166,12 +166,18 @@ pub fn handler<'info>(
         l.apply_share_deltas(r.deposit_shares_delta, r.borrow_shares_delta)?;
         acc.set_shares(a_slot, w.new_shares);
         acc.set_shares(l_slot, r.new_shares);
-        inputs[ai] = position_input(&a, w.new_shares, &asset_price, now)?;
-        inputs[li] = position_input(&l, r.new_shares, &liab_price, now)?;
-        (a.mint, a.bump)
+        let new_a = position_input(&a, w.new_shares, &asset_price, now)?;
+        let new_l = position_input(&l, r.new_shares, &liab_price, now)?;
+        // Health after, from the real balances: only the pair's contributions change.
+        let after = plan.health_before.replacing(
+            &[inputs[ai], inputs[li]],
+            &[new_a, new_l],
+            &params.health,
+        )?;
+        (a.mint, a.bump, after)
     };
 
-    crate::cu_trace!("liquidate: shares moved");
+    crate::cu_trace!("liquidate: shares moved, health re-checked");
     // Tokens: the liquidator pays x of j; i's vault pays the three shares.
     transfer_from_user(
         &ctx.accounts.token_program,
@@ -208,11 +214,9 @@ pub fn handler<'info>(
 
     crate::cu_trace!("liquidate: tokens moved (CPIs)");
     // Post-checks on the real balances (shares rounded against the liquidatee).
-    let after = compute_health(&inputs, &params.health)?;
     if after.maint <= plan.health_before.maint {
         return err!(ScalpelError::HealthNotImproved);
     }
-    crate::cu_trace!("liquidate: health re-checked");
     let still = after.end < I80F48::ZERO;
     {
         let mut acc = ctx.accounts.liquidatee.load_mut()?;

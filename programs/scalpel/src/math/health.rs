@@ -56,6 +56,10 @@ pub struct Health {
     pub asset_value: I80F48,
     /// Unweighted debt value at raw prices (`LV` of the surplus cap).
     pub liab_value: I80F48,
+    /// `A_init`.
+    pub asset_init: I80F48,
+    /// `L_init`.
+    pub liab_init: I80F48,
 }
 
 impl Health {
@@ -97,42 +101,123 @@ pub fn biased_prices(
     Ok((low, high))
 }
 
-/// Computes every health figure. Asset values round down and liability values round up, so any
-/// rounding makes the account look less healthy, never more.
-pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> MathResult<Health> {
-    let mut a_init = I80F48::ZERO;
-    let mut l_init = I80F48::ZERO;
-    let mut a_maint = I80F48::ZERO;
-    let mut l_maint = I80F48::ZERO;
-    let mut av = I80F48::ZERO;
-    let mut lv = I80F48::ZERO;
-    for p in positions {
+/// What one position adds to each sum of health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+struct Contribution {
+    asset_init: I80F48,
+    liab_init: I80F48,
+    asset_maint: I80F48,
+    liab_maint: I80F48,
+    asset_value: I80F48,
+    liab_value: I80F48,
+}
+
+impl Contribution {
+    /// Asset values round down and liability values round up, so any rounding makes the
+    /// account look less healthy, never more.
+    fn of(p: &HealthPosition, params: &HealthParams) -> MathResult<Self> {
+        let mut c = Contribution::default();
         let (low, high) = biased_prices(p.price, p.conf, params)?;
         if p.deposit > 0 {
             let value = token_value(p.deposit, p.price, p.decimals)?;
-            av = av.safe_add(value)?;
-            a_maint = a_maint.safe_add(value.safe_mul(p.asset_weight_maint)?)?;
+            c.asset_value = value;
+            c.asset_maint = value.safe_mul(p.asset_weight_maint)?;
             let low_value = token_value(p.deposit, low, p.decimals)?;
-            a_init = a_init.safe_add(low_value.safe_mul(p.asset_weight_init)?)?;
+            c.asset_init = low_value.safe_mul(p.asset_weight_init)?;
         }
         if p.debt > 0 {
             let value = token_value_ceil(p.debt, p.price, p.decimals)?;
-            lv = lv.safe_add(value)?;
-            l_maint = l_maint.safe_add(mul_ceil(value, p.liab_weight_maint)?)?;
+            c.liab_value = value;
+            c.liab_maint = mul_ceil(value, p.liab_weight_maint)?;
             let high_value = token_value_ceil(p.debt, high, p.decimals)?;
-            l_init = l_init.safe_add(mul_ceil(high_value, p.liab_weight_init)?)?;
+            c.liab_init = mul_ceil(high_value, p.liab_weight_init)?;
+        }
+        Ok(c)
+    }
+}
+
+impl Health {
+    /// The figures from the six sums.
+    fn from_sums(sums: &Contribution, params: &HealthParams) -> MathResult<Health> {
+        let buffered = mul_ceil(
+            sums.liab_maint,
+            I80F48::ONE.safe_add(params.liquidation_buffer)?,
+        )?;
+        Ok(Health {
+            init: sums.asset_init.safe_sub(sums.liab_init)?,
+            maint: sums.asset_maint.safe_sub(sums.liab_maint)?,
+            end: sums.asset_maint.safe_sub(buffered)?,
+            asset_maint: sums.asset_maint,
+            liab_maint: sums.liab_maint,
+            asset_value: sums.asset_value,
+            liab_value: sums.liab_value,
+            asset_init: sums.asset_init,
+            liab_init: sums.liab_init,
+        })
+    }
+
+    fn sums(&self) -> Contribution {
+        Contribution {
+            asset_init: self.asset_init,
+            liab_init: self.liab_init,
+            asset_maint: self.asset_maint,
+            liab_maint: self.liab_maint,
+            asset_value: self.asset_value,
+            liab_value: self.liab_value,
         }
     }
-    let buffered = mul_ceil(l_maint, I80F48::ONE.safe_add(params.liquidation_buffer)?)?;
-    Ok(Health {
-        init: a_init.safe_sub(l_init)?,
-        maint: a_maint.safe_sub(l_maint)?,
-        end: a_maint.safe_sub(buffered)?,
-        asset_maint: a_maint,
-        liab_maint: l_maint,
-        asset_value: av,
-        liab_value: lv,
-    })
+
+    /// This health with the positions `old` replaced by `new` (the same positions after a
+    /// change of balances): only those contributions are computed again. Fixed-point sums are
+    /// exact, so the result is bit-identical to [`compute_health`] over the changed positions.
+    pub fn replacing(
+        &self,
+        old: &[HealthPosition],
+        new: &[HealthPosition],
+        params: &HealthParams,
+    ) -> MathResult<Health> {
+        let mut s = self.sums();
+        for (o, n) in old.iter().zip(new) {
+            let (o, n) = (Contribution::of(o, params)?, Contribution::of(n, params)?);
+            s.asset_init = s
+                .asset_init
+                .safe_sub(o.asset_init)?
+                .safe_add(n.asset_init)?;
+            s.liab_init = s.liab_init.safe_sub(o.liab_init)?.safe_add(n.liab_init)?;
+            s.asset_maint = s
+                .asset_maint
+                .safe_sub(o.asset_maint)?
+                .safe_add(n.asset_maint)?;
+            s.liab_maint = s
+                .liab_maint
+                .safe_sub(o.liab_maint)?
+                .safe_add(n.liab_maint)?;
+            s.asset_value = s
+                .asset_value
+                .safe_sub(o.asset_value)?
+                .safe_add(n.asset_value)?;
+            s.liab_value = s
+                .liab_value
+                .safe_sub(o.liab_value)?
+                .safe_add(n.liab_value)?;
+        }
+        Health::from_sums(&s, params)
+    }
+}
+
+/// Computes every health figure (DESIGN section 5) as the sums of each position's contribution.
+pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> MathResult<Health> {
+    let mut s = Contribution::default();
+    for p in positions {
+        let c = Contribution::of(p, params)?;
+        s.asset_init = s.asset_init.safe_add(c.asset_init)?;
+        s.liab_init = s.liab_init.safe_add(c.liab_init)?;
+        s.asset_maint = s.asset_maint.safe_add(c.asset_maint)?;
+        s.liab_maint = s.liab_maint.safe_add(c.liab_maint)?;
+        s.asset_value = s.asset_value.safe_add(c.asset_value)?;
+        s.liab_value = s.liab_value.safe_add(c.liab_value)?;
+    }
+    Health::from_sums(&s, params)
 }
 
 /// The oracle price of `p`'s token at which `health_maint` reaches zero, every other price fixed.

@@ -259,10 +259,10 @@ pub fn plan_liquidation(
         .min(seized.safe_sub(to_insurance)?);
     let to_liquidator = seized.safe_sub(to_insurance)?.safe_sub(to_treasury)?;
 
-    let mut after = positions.to_vec();
-    after[asset].deposit = a.deposit.safe_sub(seized)?;
-    after[liab].debt = l.debt.safe_sub(x)?;
-    let health_after = compute_health(&after, &params.health)?;
+    let (mut a_after, mut l_after) = (a, l);
+    a_after.deposit = a.deposit.safe_sub(seized)?;
+    l_after.debt = l.debt.safe_sub(x)?;
+    let health_after = before.replacing(&[a, l], &[a_after, l_after], &params.health)?;
 
     Ok(LiquidationPlan {
         repay: x,

@@ -76,20 +76,39 @@ pub enum RawDetail {
     },
 }
 
-/// A checked price: per native unit of the market's token (for display) and per whole token
-/// (what health and liquidation use, at full precision; see `math::token_value`).
+/// A checked price per whole token (what health and liquidation use, at full precision; see
+/// `math::token_value`), and per native unit on demand (for display).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OraclePrice {
-    /// Price, USD per native unit.
-    pub price: I80F48,
-    /// Confidence, USD per native unit.
-    pub conf: I80F48,
     /// Price, USD per whole token.
     pub token_price: I80F48,
     /// Confidence, USD per whole token.
     pub token_conf: I80F48,
     /// Unix time of the price.
     pub publish_time: i64,
+    /// The token's decimals (native units per whole token: 10^decimals).
+    pub decimals: u8,
+}
+
+impl OraclePrice {
+    /// Price per native unit: the per-token price over 10^decimals, truncated exactly as
+    /// normalizing the mantissa at `expo − decimals` would (nested floor divisions of the same
+    /// bits). May be zero for a token worth very little per native unit.
+    pub fn price(&self) -> I80F48 {
+        per_native(self.token_price, self.decimals)
+    }
+
+    /// Confidence per native unit, likewise.
+    pub fn conf(&self) -> I80F48 {
+        per_native(self.token_conf, self.decimals)
+    }
+}
+
+fn per_native(v: I80F48, decimals: u8) -> I80F48 {
+    10u64
+        .checked_pow(decimals as u32)
+        .and_then(|s| v.div_int(s).ok())
+        .unwrap_or(I80F48::ZERO)
 }
 
 /// Decodes an oracle account of the given kind, checking its owner and format but not its
@@ -172,19 +191,11 @@ pub fn normalized(raw: &RawPrice, decimals: u8) -> core::result::Result<OraclePr
     if token_price <= I80F48::ZERO {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
-    let token_conf = normalize(raw.conf, raw.expo, 0)?;
-    // Per native unit: the per-token value over 10^decimals, which truncates exactly as
-    // normalizing at `expo − decimals` would (nested floor divisions of the same bits).
-    let scale = 10u64
-        .checked_pow(decimals as u32)
-        .ok_or(ScalpelError::OracleExponentOutOfRange)?;
-    let per_native = |v: I80F48| v.div_int(scale).map_err(|_| ScalpelError::MathOverflow);
     Ok(OraclePrice {
-        price: per_native(token_price)?,
-        conf: per_native(token_conf)?,
         token_price,
-        token_conf,
+        token_conf: normalize(raw.conf, raw.expo, 0)?,
         publish_time: raw.publish_time,
+        decimals,
     })
 }
 
@@ -279,7 +290,7 @@ mod tests {
             max_future_secs: 60,
         };
         let p = check_price(&raw, &cfg, 1, 60).unwrap();
-        assert_eq!(p.price, I80F48::ZERO);
+        assert_eq!(p.price(), I80F48::ZERO);
         assert!(p.token_price > I80F48::ZERO);
     }
 }
