@@ -836,6 +836,21 @@ fn check_plan(
         // path (q · 10^d_j beyond I80F48) q / p_j is rounded up first: κ' · p_j · δ more.
         let deficit = -health.end;
         prop_assert!(deficit > zero);
+        // Past ~10^14 units the formula's x_need may leave `end` after short of the target by
+        // more than a unit; the plan then repays the shortfall too: x exceeds the formula, and
+        // must land on the target (the overshoot bound below still holds).
+        let formula = scalpel::math::div_ceil(deficit, plan.kappa)
+            .and_then(|q| scalpel::math::native_amount_ceil(q, p_j, d_j))
+            .and_then(scalpel::math::ceil_u64)
+            .unwrap_or(u64::MAX);
+        let topped_up = x > formula;
+        if topped_up {
+            prop_assert!(
+                plan.health_after.end >= zero,
+                "topped-up plan x = {x} (formula {formula}) still short: end after {}",
+                plan.health_after.end
+            );
+        }
         let kappa_steps = plan.kappa.to_num::<f64>().ceil() as u64;
         let q_need = deficit.to_num::<f64>() / plan.kappa.to_num::<f64>();
         let need_overflow = may_overflow(q_need, d_j);
@@ -845,7 +860,8 @@ fn check_plan(
             need_slack = need_slack.add(kp_delta);
         }
         prop_assert!(
-            Q::units(x - 1, p_j, d_j).times(plan.kappa) < Q::fixed(deficit).add(need_slack),
+            topped_up
+                || Q::units(x - 1, p_j, d_j).times(plan.kappa) < Q::fixed(deficit).add(need_slack),
             "x_need {} overshoots: (x − 1)·κ'·u_j = {} ≥ deficit {}",
             x,
             Q::units(x - 1, p_j, d_j).times(plan.kappa).to_f64(),
@@ -858,11 +874,9 @@ fn check_plan(
             deficit
         );
         // κ' is the exact κ = (1 + b) · wL_j − (1 + π_e) · wA_i (of the fixed-point b, weights
-        // and π_e) to within its two rounded products, 2δ; and the lower bound holds at the
-        // exact κ too: x_need · κ · u_j ≥ deficit, exactly. That needs κ' ≤ κ: a κ' rounded up
-        // leaves x_need short by up to x · 2δ / κ native units, more than one once x > ~10^14
-        // (6 to 9 decimals), and `end` after misses the target
-        // (`bug_x_need_short_when_kappa_rounds_up`).
+        // and π_e) to within its two rounded products, 2δ. A κ' rounded up leaves x_need short
+        // by up to x · 2δ / κ native units, more than one once x > ~10^14 (6 to 9 decimals):
+        // the plan then repays the shortfall (`x_need_at_large_amounts_meets_the_target`).
         let wl_term =
             Q::fixed(one_plus(c.params.health.liquidation_buffer)).times(l.liab_weight_maint);
         let wa_term = Q::fixed(one_pe).times(a.asset_weight_maint);
@@ -873,15 +887,24 @@ fn check_plan(
             "κ {} not within 2δ of the exact (1 + b)·wL − (1 + π_e)·wA",
             plan.kappa
         );
-        let v = Q::units(x, p_j, d_j);
-        prop_assert!(
+        // At the exact κ, x_need covers the deficit to within one native unit (the plan's κ
+        // truncates a product by up to one step, which the ceiling absorbs for any ordinary x);
+        // where it would not (x beyond ~10^14 units), the plan repays the shortfall and lands
+        // on the target: `end` after ≥ 0.
+        let covers = |units: u64| {
+            let v = Q::units(units, p_j, d_j);
             v.times(one_plus(c.params.health.liquidation_buffer))
                 .times(l.liab_weight_maint)
-                >= Q::fixed(deficit).add(v.times(one_pe).times(a.asset_weight_maint)),
-            "x_need {} short of the deficit {} at the exact κ (the plan's κ {})",
+                >= Q::fixed(deficit).add(v.times(one_pe).times(a.asset_weight_maint))
+        };
+        prop_assert!(
+            covers(x.saturating_add(1)) || plan.health_after.end >= zero,
+            "x_need {} short of the deficit {} at the exact κ by more than a unit (the plan's \
+             κ {}), and end after {} < 0",
             x,
             deficit,
-            plan.kappa
+            plan.kappa,
+            plan.health_after.end
         );
         // Tightest overshoot bound: end_after < κ · u_j (the ceil of x) + wA_i · u_i (the floor
         // of S, which leaves up to one collateral unit with the liquidatee) + rounding. At 0
@@ -1974,7 +1997,8 @@ fn bug_params(buffer_bps: u64, dust: I80F48) -> LiquidationParams {
     }
 }
 
-/// Property 3 (x_need exact, `end` after ≥ 0 when x ≥ x_need) fails: κ = (1 + b)·wL_j −
+/// Property 3 (x_need exact, `end` after ≥ 0 when x ≥ x_need) failed here, and the plan now
+/// tops the need up instead: κ = (1 + b)·wL_j −
 /// (1 + π_e)·wA_i subtracts a truncated product, so the plan's κ can be up to one step above
 /// the exact κ and x_need up to x · δ / κ native units short. Invisible at 0 decimals (x ≤
 /// 10^12: under 0.004 units), it is more than a unit once x > ~10^14, which 6- to 9-decimals
@@ -1984,11 +2008,12 @@ fn bug_params(buffer_bps: u64, dust: I80F48) -> LiquidationParams {
 /// a 9-decimals token at 0.00001 USD (1e17 native, wL 100 %), π 5 %, b 2 %: end = −30 USD,
 /// κ = 1.02 − 1.05 · 0.9 = 0.075 (the plan's is 0.075000000000006: 1.05 · 0.9 was truncated),
 /// x_need = 39 999 999 953 102 290 units (≈ 400 USD); `end` after is −1.1e-12 USD and
-/// 39 999 999 953 103 651 units (1 361 more) are the least that reach 0. With κ computed from
-/// `mul_ceil(1 + π_e, wA_i)` (rounded down), x_need = 39 999 999 953 104 185 and `end` after
+/// 39 999 999 953 103 651 units (1 361 more) are the least that reach 0. (A κ rounded down,
+/// from `mul_ceil(1 + π_e, wA_i)`, fixes this case too, x_need = 39 999 999 953 104 185, but
+/// moves ordinary amounts by a unit: 330.000001 USDC where exactly 330 are due.) `end` after
 /// = +3.2e-13 USD.
 #[test]
-fn bug_x_need_short_when_kappa_rounds_up() {
+fn x_need_at_large_amounts_meets_the_target() {
     let ps = [
         dec_pos(11_000_000_000_000_000, 0, "0.0001", 9, 9_000),
         dec_pos(0, 100_000_000_000_000_000, "0.00001", 9, 10_000),
@@ -1996,38 +2021,17 @@ fn bug_x_need_short_when_kappa_rounds_up() {
     let prm = bug_params(200, I80F48::ZERO);
     let p = plan_liquidation(&ps, 0, 1, bps(500).unwrap(), false, u64::MAX, &prm).unwrap();
     assert_eq!(p.bound, RepayBound::Need);
-    // x · u_j · (1 + b) · wL_j ≥ deficit + x · u_j · (1 + π_e) · wA_i: x · κ · u_j covers the
-    // deficit at the exact κ.
-    let repaid = Q::units(p.repay, ps[1].price, 9);
-    let plus = repaid
-        .times(one_plus(prm.health.liquidation_buffer))
-        .times(ps[1].liab_weight_maint);
-    let minus = repaid
-        .times(one_plus(p.penalty_effective))
-        .times(ps[0].asset_weight_maint);
-    assert!(
-        plus >= Q::fixed(-p.health_before.end).add(minus),
-        "x_need {} short of the deficit {} at the exact κ (the plan's κ {})",
-        p.repay,
-        -p.health_before.end,
-        p.kappa
-    );
+    // The formula's x_need (39 999 999 953 102 290) misses; the least that reaches 0 is
+    // 39 999 999 953 103 651: the plan repays at least that, and lands on the target.
+    assert!(p.repay >= 39_999_999_953_103_651, "{}", p.repay);
     assert!(
         p.health_after.end >= I80F48::ZERO,
-        "end after {} < 0 with x = x_need {}",
+        "end after {} < 0 with x = {}",
         p.health_after.end,
         p.repay
     );
 }
 
-/// Property 6 (the seized value never exceeds x · u_j · (1 + π_e): rounding never favours the
-/// liquidator) fails in a dust-collateral close-out: x is sized from token_value(C_i), which
-/// truncates at decimals > 0 (by up to one step, 2^-48 USD), so the liquidator can pay up to a
-/// step less than the collateral it takes. 1 native unit of a 6-decimals token at 1 USD (worth
-/// exactly 1e-6 USD; token_value 281 474 976 · 2^-48 = 0.999999997e-6) against 1 unit of a
-/// 0-decimals token priced exactly at that truncated value, π = 0, dust 1 USD: x = 1 buys
-/// S = 1, the liquidator pays 2.5e-15 USD less than it receives. Sizing x from
-/// `token_value_ceil(C_i)` pays for it in full.
 #[test]
 fn bug_dust_close_out_sized_from_truncated_collateral() {
     let collateral = dec_pos(1, 0, "1", 6, 9_000);

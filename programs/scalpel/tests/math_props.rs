@@ -429,6 +429,7 @@ proptest! {
             liab_value: h[6],
             asset_init: h[7],
             liab_init: h[8],
+            maint_only: being,
         };
         let _ = arbitrary.ratio();
         let _ = arbitrary.is_liquidatable(being);

@@ -183,6 +183,11 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
         "a partial liquidation"
     );
     units.insert("liquidate", program_units(&out));
+    if std::env::var_os("SCALPEL_CU_LOGS").is_some() {
+        for l in &out.logs {
+            println!("{positions} positions log: {l}");
+        }
+    }
     for (phase, u) in phases(&out) {
         println!("{positions} positions, {phase}: {u}");
     }

@@ -117,7 +117,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
     }
     transfer_from_market(
         &ctx.accounts.token_program,
-        &ctx.accounts.insurance_vault,
+        ctx.accounts.insurance_vault.to_account_info(),
         ctx.accounts.vault.to_account_info(),
         ctx.accounts.market.to_account_info(),
         &mint,
@@ -165,7 +165,7 @@ fn forfeit_deposit<'info>(
     account.load_mut()?.set_shares(r.slot, I80F48::ZERO);
     transfer_from_market(
         token_program,
-        &vault,
+        vault.to_account_info(),
         insurance_ai.clone(),
         market_ai.clone(),
         &mint,

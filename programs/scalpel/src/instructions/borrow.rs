@@ -94,7 +94,7 @@ pub fn handler<'info>(
     };
     transfer_from_market(
         &ctx.accounts.token_program,
-        &ctx.accounts.vault,
+        ctx.accounts.vault.to_account_info(),
         ctx.accounts.user_token.to_account_info(),
         ctx.accounts.market.to_account_info(),
         &mint,

@@ -84,7 +84,7 @@ pub fn handler(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
     };
     transfer_from_user(
         &ctx.accounts.token_program,
-        &ctx.accounts.user_token,
+        ctx.accounts.user_token.to_account_info(),
         ctx.accounts.vault.to_account_info(),
         ctx.accounts.owner.to_account_info(),
         args.amount,

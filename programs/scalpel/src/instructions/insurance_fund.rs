@@ -47,7 +47,7 @@ impl InsuranceFund<'_> {
 pub fn handler(ctx: Context<InsuranceFund>, args: InsuranceFundArgs) -> Result<()> {
     transfer_from_user(
         &ctx.accounts.token_program,
-        &ctx.accounts.funder_token,
+        ctx.accounts.funder_token.to_account_info(),
         ctx.accounts.insurance_vault.to_account_info(),
         ctx.accounts.funder.to_account_info(),
         args.amount,

@@ -2,15 +2,16 @@
 //! exactly the debt that brings `health_end` back to zero, never more, and splits the seized
 //! collateral between the liquidator, the insurance vault and the treasury vault.
 
-use super::{transfer_from_market, transfer_from_user};
-use crate::constants::PROTOCOL_SEED;
+use super::{token_amount, token_mint, transfer_from_market, transfer_from_user};
 use crate::errors::ScalpelError;
 use crate::events::LiquidationEvent;
 use crate::health_accounts::{position_input, resolve_positions, PriceAge};
-use crate::math::{liquidation::plan_liquidation, shares, HealthPosition, I80F48};
+use crate::math::{
+    compute_maint_health, liquidation::plan_liquidation_from, shares, HealthPosition, I80F48,
+};
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 /// Arguments of `liquidate`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -20,10 +21,14 @@ pub struct LiquidateArgs {
 }
 
 /// Accounts of `liquidate`; remaining accounts: the liquidatee's health pairs (current).
+///
+/// Token accounts are checked by address (the market's own vaults) or read in place (the
+/// liquidator's mints): deserializing six token accounts costs thousands of compute units, and
+/// the token program checks owners and balances when it transfers.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
-    /// Protocol (buffer, split, dust threshold).
-    #[account(seeds = [PROTOCOL_SEED], bump = protocol.load()?.bump)]
+    /// Protocol (buffer, split, dust threshold). Only `protocol_init` creates a `Protocol`, at its
+    /// PDA, so the program's ownership and the discriminator identify it without the PDA check.
     pub protocol: AccountLoader<'info, Protocol>,
     /// Account liquidated.
     #[account(mut)]
@@ -34,26 +39,26 @@ pub struct Liquidate<'info> {
     /// Market `j`, whose debt is repaid.
     #[account(mut)]
     pub liab_market: AccountLoader<'info, Market>,
-    /// `i`'s vault.
-    #[account(mut, constraint = asset_vault.key() == asset_market.load()?.vault @ ScalpelError::WrongVault)]
-    pub asset_vault: Box<Account<'info, TokenAccount>>,
-    /// `j`'s vault.
-    #[account(mut, constraint = liab_vault.key() == liab_market.load()?.vault @ ScalpelError::WrongVault)]
-    pub liab_vault: Box<Account<'info, TokenAccount>>,
-    /// `i`'s insurance vault.
-    #[account(mut, constraint = insurance_vault.key() == asset_market.load()?.insurance_vault @ ScalpelError::WrongVault)]
-    pub insurance_vault: Box<Account<'info, TokenAccount>>,
-    /// `i`'s treasury vault.
-    #[account(mut, constraint = treasury_vault.key() == asset_market.load()?.treasury_vault @ ScalpelError::WrongVault)]
-    pub treasury_vault: Box<Account<'info, TokenAccount>>,
+    /// CHECK: `i`'s vault (its address).
+    #[account(mut, address = asset_market.load()?.vault @ ScalpelError::WrongVault)]
+    pub asset_vault: UncheckedAccount<'info>,
+    /// CHECK: `j`'s vault (its address).
+    #[account(mut, address = liab_market.load()?.vault @ ScalpelError::WrongVault)]
+    pub liab_vault: UncheckedAccount<'info>,
+    /// CHECK: `i`'s insurance vault (its address).
+    #[account(mut, address = asset_market.load()?.insurance_vault @ ScalpelError::WrongVault)]
+    pub insurance_vault: UncheckedAccount<'info>,
+    /// CHECK: `i`'s treasury vault (its address).
+    #[account(mut, address = asset_market.load()?.treasury_vault @ ScalpelError::WrongVault)]
+    pub treasury_vault: UncheckedAccount<'info>,
     /// Any wallet but the account's owner.
     pub liquidator: Signer<'info>,
-    /// Liquidator's token account of `j`, paying `x`.
-    #[account(mut, constraint = liquidator_liab_token.mint == liab_market.load()?.mint @ ScalpelError::WrongMint)]
-    pub liquidator_liab_token: Box<Account<'info, TokenAccount>>,
-    /// Liquidator's token account of `i`, receiving its share.
-    #[account(mut, constraint = liquidator_asset_token.mint == asset_market.load()?.mint @ ScalpelError::WrongMint)]
-    pub liquidator_asset_token: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the liquidator's SPL token account of `j`, paying `x` (mint read in place).
+    #[account(mut, constraint = token_mint(&liquidator_liab_token)? == liab_market.load()?.mint @ ScalpelError::WrongMint)]
+    pub liquidator_liab_token: UncheckedAccount<'info>,
+    /// CHECK: the liquidator's SPL token account of `i`, receiving its share (mint read in place).
+    #[account(mut, constraint = token_mint(&liquidator_asset_token)? == asset_market.load()?.mint @ ScalpelError::WrongMint)]
+    pub liquidator_asset_token: UncheckedAccount<'info>,
     /// SPL Token.
     pub token_program: Program<'info, Token>,
 }
@@ -126,7 +131,10 @@ pub fn handler<'info>(
     let (asset_price, liab_price) = (resolved[ai].require_valid()?, resolved[li].require_valid()?);
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     let params = protocol.liquidation_params()?;
-    let plan = plan_liquidation(
+    // Maintenance figures only: a liquidation needs no init health.
+    let before = compute_maint_health(&inputs, &params.health)?;
+    let plan = plan_liquidation_from(
+        before,
         &inputs,
         ai,
         li,
@@ -137,7 +145,7 @@ pub fn handler<'info>(
     )
     .map_err(ScalpelError::from)?;
     crate::cu_trace!("liquidate: planned");
-    if ctx.accounts.asset_vault.amount < plan.seized {
+    if token_amount(&ctx.accounts.asset_vault)? < plan.seized {
         return err!(ScalpelError::InsufficientLiquidity);
     }
 
@@ -168,12 +176,19 @@ pub fn handler<'info>(
         acc.set_shares(l_slot, r.new_shares);
         let new_a = position_input(&a, w.new_shares, &asset_price, now)?;
         let new_l = position_input(&l, r.new_shares, &liab_price, now)?;
-        // Health after, from the real balances: only the pair's contributions change.
-        let after = plan.health_before.replacing(
-            &[inputs[ai], inputs[li]],
-            &[new_a, new_l],
-            &params.health,
-        )?;
+        // Health after, from the real balances: only the pair's contributions change, and when
+        // share rounding left the balances exactly as planned, it is the plan's.
+        let as_planned = new_a.deposit == inputs[ai].deposit.saturating_sub(plan.seized)
+            && new_l.debt == inputs[li].debt.saturating_sub(plan.repay);
+        let after = if as_planned {
+            plan.health_after
+        } else {
+            plan.health_before.replacing(
+                &[inputs[ai], inputs[li]],
+                &[new_a, new_l],
+                &params.health,
+            )?
+        };
         (a.mint, a.bump, after)
     };
 
@@ -181,7 +196,7 @@ pub fn handler<'info>(
     // Tokens: the liquidator pays x of j; i's vault pays the three shares.
     transfer_from_user(
         &ctx.accounts.token_program,
-        &ctx.accounts.liquidator_liab_token,
+        ctx.accounts.liquidator_liab_token.to_account_info(),
         ctx.accounts.liab_vault.to_account_info(),
         ctx.accounts.liquidator.to_account_info(),
         plan.repay,
@@ -203,7 +218,7 @@ pub fn handler<'info>(
     ] {
         transfer_from_market(
             &ctx.accounts.token_program,
-            &ctx.accounts.asset_vault,
+            ctx.accounts.asset_vault.to_account_info(),
             to,
             market_ai.clone(),
             &asset_mint,

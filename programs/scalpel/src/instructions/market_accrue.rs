@@ -16,7 +16,9 @@ pub struct MarketAccrue<'info> {
 pub fn handler(ctx: Context<MarketAccrue>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
-    let a = m.accrue_to(now)?;
+    // The rate and utilization of the period (`accrue_to` skips them when no time passed).
+    let a = m.accrued(now)?;
+    m.accrue_to(now)?;
     crate::runtime::emit_event(&MarketAccrued {
         market: ctx.accounts.market.key(),
         deposit_index: a.deposit_index.to_bits(),

@@ -76,7 +76,42 @@ pub use withdraw::*;
 
 use crate::constants::MARKET_SEED;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_spl::token::{self, spl_token, Token, Transfer};
+
+/// Offset of `amount` in an SPL token account (after mint and owner).
+const TOKEN_AMOUNT_OFFSET: usize = 64;
+
+/// The mint of an SPL token account, read in place (a liquidation needs no more of the
+/// liquidator's accounts than this; the token program checks the rest when it transfers).
+pub fn token_mint(ai: &AccountInfo) -> Result<Pubkey> {
+    let data = token_data(ai)?;
+    Ok(Pubkey::new_from_array(
+        data[..32]
+            .try_into()
+            .map_err(|_| ErrorCode::AccountDidNotDeserialize)?,
+    ))
+}
+
+/// The balance of an SPL token account, read in place.
+pub fn token_amount(ai: &AccountInfo) -> Result<u64> {
+    let data = token_data(ai)?;
+    let bytes = data[TOKEN_AMOUNT_OFFSET..TOKEN_AMOUNT_OFFSET + 8]
+        .try_into()
+        .map_err(|_| ErrorCode::AccountDidNotDeserialize)?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+fn token_data<'a>(ai: &'a AccountInfo) -> Result<core::cell::Ref<'a, &'a mut [u8]>> {
+    if *ai.owner != spl_token::ID {
+        return Err(ErrorCode::AccountOwnedByWrongProgram.into());
+    }
+    let data = ai.try_borrow_data()?;
+    if data.len() != spl_token::state::Account::LEN {
+        return Err(ErrorCode::AccountDidNotDeserialize.into());
+    }
+    Ok(data)
+}
 
 /// Kinds in [`crate::events::BalanceChanged`].
 pub mod balance_kind {
@@ -93,7 +128,7 @@ pub mod balance_kind {
 /// Moves `amount` out of a market-owned token account, signed by the market PDA.
 pub fn transfer_from_market<'info>(
     token_program: &Program<'info, Token>,
-    from: &Account<'info, TokenAccount>,
+    from: AccountInfo<'info>,
     to: AccountInfo<'info>,
     market: AccountInfo<'info>,
     mint: &Pubkey,
@@ -109,7 +144,7 @@ pub fn transfer_from_market<'info>(
         CpiContext::new_with_signer(
             token_program.to_account_info(),
             Transfer {
-                from: from.to_account_info(),
+                from,
                 to,
                 authority: market,
             },
@@ -122,7 +157,7 @@ pub fn transfer_from_market<'info>(
 /// Moves `amount` from a user's token account, signed by the user.
 pub fn transfer_from_user<'info>(
     token_program: &Program<'info, Token>,
-    from: &Account<'info, TokenAccount>,
+    from: AccountInfo<'info>,
     to: AccountInfo<'info>,
     authority: AccountInfo<'info>,
     amount: u64,
@@ -134,7 +169,7 @@ pub fn transfer_from_user<'info>(
         CpiContext::new(
             token_program.to_account_info(),
             Transfer {
-                from: from.to_account_info(),
+                from,
                 to,
                 authority,
             },

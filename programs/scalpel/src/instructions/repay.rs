@@ -69,7 +69,7 @@ pub fn handler(ctx: Context<Repay>, args: RepayArgs) -> Result<()> {
     };
     transfer_from_user(
         &ctx.accounts.token_program,
-        &ctx.accounts.user_token,
+        ctx.accounts.user_token.to_account_info(),
         ctx.accounts.vault.to_account_info(),
         ctx.accounts.owner.to_account_info(),
         paid,

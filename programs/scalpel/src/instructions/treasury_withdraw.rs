@@ -60,7 +60,7 @@ pub fn handler(ctx: Context<TreasuryWithdraw>, args: TreasuryWithdrawArgs) -> Re
     };
     transfer_from_market(
         &ctx.accounts.token_program,
-        &ctx.accounts.treasury_vault,
+        ctx.accounts.treasury_vault.to_account_info(),
         ctx.accounts.destination.to_account_info(),
         ctx.accounts.market.to_account_info(),
         &mint,

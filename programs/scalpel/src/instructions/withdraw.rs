@@ -5,7 +5,7 @@ use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::BalanceChanged;
 use crate::health_accounts::check_after_risk_increase;
-use crate::math::shares;
+use crate::math::{shares, I80F48};
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -74,6 +74,10 @@ pub fn handler<'info>(
             .find(market.market_index)
             .ok_or(ScalpelError::InsufficientDeposit)?;
         let held = account.positions[slot].shares();
+        // A debt position has nothing to withdraw, "all" included.
+        if held <= I80F48::ZERO {
+            return err!(ScalpelError::InsufficientDeposit);
+        }
         let index = market.deposit_index.get();
         let amount = if args.amount == u64::MAX {
             shares::deposit_balance(held, index)?
@@ -94,7 +98,7 @@ pub fn handler<'info>(
     };
     transfer_from_market(
         &ctx.accounts.token_program,
-        &ctx.accounts.vault,
+        ctx.accounts.vault.to_account_info(),
         ctx.accounts.user_token.to_account_info(),
         ctx.accounts.market.to_account_info(),
         &mint,

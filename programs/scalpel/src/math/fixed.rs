@@ -40,6 +40,36 @@ pub fn math_err() -> MathError {
     }
 }
 
+/// `Option`/`Result` into a [`MathResult`] whose error names the caller's line, built only on
+/// failure (`ok_or(math_err())` would build it on every call: tens of compute units each on the
+/// SBF VM, hundreds of times per liquidation).
+pub trait OrMathErr<T> {
+    /// The value, or a [`MathError`] at the caller's location.
+    fn or_math_err(self) -> MathResult<T>;
+}
+
+impl<T> OrMathErr<T> for Option<T> {
+    #[track_caller]
+    #[inline]
+    fn or_math_err(self) -> MathResult<T> {
+        match self {
+            Some(v) => Ok(v),
+            None => Err(math_err()),
+        }
+    }
+}
+
+impl<T, E> OrMathErr<T> for core::result::Result<T, E> {
+    #[track_caller]
+    #[inline]
+    fn or_math_err(self) -> MathResult<T> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(_) => Err(math_err()),
+        }
+    }
+}
+
 /// Checked arithmetic that names the caller's line on failure (as Drift's `safe_math`).
 pub trait SafeMath: Sized + Copy {
     /// `self + rhs` or an error.
@@ -58,22 +88,22 @@ macro_rules! impl_safe_math {
             #[track_caller]
             #[inline]
             fn safe_add(self, rhs: Self) -> MathResult<Self> {
-                self.checked_add(rhs).ok_or(math_err())
+                self.checked_add(rhs).or_math_err()
             }
             #[track_caller]
             #[inline]
             fn safe_sub(self, rhs: Self) -> MathResult<Self> {
-                self.checked_sub(rhs).ok_or(math_err())
+                self.checked_sub(rhs).or_math_err()
             }
             #[track_caller]
             #[inline]
             fn safe_mul(self, rhs: Self) -> MathResult<Self> {
-                self.checked_mul(rhs).ok_or(math_err())
+                self.checked_mul(rhs).or_math_err()
             }
             #[track_caller]
             #[inline]
             fn safe_div(self, rhs: Self) -> MathResult<Self> {
-                self.checked_div(rhs).ok_or(math_err())
+                self.checked_div(rhs).or_math_err()
             }
         }
     )*};
@@ -84,46 +114,133 @@ impl SafeMath for I80F48 {
     #[track_caller]
     #[inline]
     fn safe_add(self, rhs: Self) -> MathResult<Self> {
-        self.checked_add(rhs).ok_or(math_err())
+        self.checked_add(rhs).or_math_err()
     }
     #[track_caller]
     #[inline]
     fn safe_sub(self, rhs: Self) -> MathResult<Self> {
-        self.checked_sub(rhs).ok_or(math_err())
+        self.checked_sub(rhs).or_math_err()
     }
     #[track_caller]
     #[inline]
     fn safe_mul(self, rhs: Self) -> MathResult<Self> {
-        mul_fast(self, rhs).ok_or(math_err())
+        mul_fast(self, rhs).or_math_err()
     }
     #[track_caller]
     #[inline]
     fn safe_div(self, rhs: Self) -> MathResult<Self> {
-        div_fast(self, rhs).ok_or(math_err())
+        div_fast(self, rhs).or_math_err()
     }
 }
 
-/// The raw product `x · y` of two non-negative values' bits when both are below 2^64 (one
-/// 64×64-bit multiplication), `None` otherwise.
+/// The raw product `x · y` of two non-negative values' bits as `(high, low)` 128-bit halves
+/// of `x · y = high · 2^64 + low`, when one of them is below 2^64 (two 64×64-bit
+/// multiplications at most), `None` otherwise.
 #[inline]
-fn small_product(a: I80F48, b: I80F48) -> Option<u128> {
+fn wide_product(a: I80F48, b: I80F48) -> Option<(u128, u128)> {
     let (x, y) = (a.to_bits(), b.to_bits());
-    if (0..1i128 << 64).contains(&x) && (0..1i128 << 64).contains(&y) {
-        Some((x as u64 as u128) * (y as u64 as u128))
-    } else {
-        None
+    if x < 0 || y < 0 {
+        return None;
     }
+    let (big, small) = if y < 1 << 64 {
+        (x as u128, y as u64 as u128)
+    } else if x < 1 << 64 {
+        (y as u128, x as u64 as u128)
+    } else {
+        return None;
+    };
+    let (hi, lo) = ((big >> 64) as u64 as u128, big as u64 as u128);
+    if hi == 0 {
+        return Some((0, lo * small));
+    }
+    Some((hi * small, lo * small))
 }
 
-/// `a · b` exactly as `I80F48::checked_mul` computes it (truncated), with a fast path for
-/// non-negative operands below 2^16 (bits below 2^64): their raw product fits in 128 bits,
-/// so `(x · y) >> 48` needs no wide arithmetic.
+/// `a · b` exactly as `I80F48::checked_mul` computes it (truncated): for non-negative operands
+/// one of which is below 2^16, `(x · y) >> 48` from two 64×64-bit products (the fixed crate's
+/// general product costs several times more on the SBF VM).
 #[inline]
 pub fn mul_fast(a: I80F48, b: I80F48) -> Option<I80F48> {
-    match small_product(a, b) {
-        // x · y < 2^128, so the shifted product is below 2^80: it fits.
-        Some(p) => Some(I80F48::from_bits((p >> 48) as i128)),
+    match wide_product(a, b) {
+        // x·y >> 48 = high·2^16 + low >> 48 (+ the carry of adding the two).
+        Some((high, low)) => {
+            if high >= 1 << 111 {
+                return None;
+            }
+            let bits = (high << 16).checked_add(low >> 48)?;
+            (bits < 1 << 127).then(|| I80F48::from_bits(bits as i128))
+        }
         None => a.checked_mul(b),
+    }
+}
+
+/// `(u1 · 2^64 + u0) / v` and its remainder, for `u1 < v` (so the quotient fits in 64 bits):
+/// Knuth's algorithm D on 32-bit digits (Hacker's Delight, `divlu`), with native 64-bit
+/// divisions only. The SBF VM has 64-bit `div` but no 128-bit one; compiler-builtins' general
+/// 128-bit division costs about 500 compute units, this about 60.
+#[inline]
+fn div_128_by_64(u1: u64, u0: u64, v: u64) -> (u64, u64) {
+    const B: u64 = 1 << 32;
+    const MASK: u64 = B - 1;
+    // Normalize so the divisor's top bit is set.
+    let s = v.leading_zeros();
+    let v = v << s;
+    let (vn1, vn0) = (v >> 32, v & MASK);
+    let un32 = if s == 0 {
+        u1
+    } else {
+        (u1 << s) | (u0 >> (64 - s))
+    };
+    let un10 = u0 << s;
+    let (un1, un0) = (un10 >> 32, un10 & MASK);
+    // First quotient digit.
+    let mut q1 = un32 / vn1;
+    let mut rhat = un32 - q1 * vn1;
+    while q1 >= B || q1 * vn0 > (rhat << 32) + un1 {
+        q1 -= 1;
+        rhat += vn1;
+        if rhat >= B {
+            break;
+        }
+    }
+    let un21 = (un32 << 32)
+        .wrapping_add(un1)
+        .wrapping_sub(q1.wrapping_mul(v));
+    // Second quotient digit.
+    let mut q0 = un21 / vn1;
+    rhat = un21 - q0 * vn1;
+    while q0 >= B || q0 * vn0 > (rhat << 32) + un0 {
+        q0 -= 1;
+        rhat += vn1;
+        if rhat >= B {
+            break;
+        }
+    }
+    let r = (un21 << 32)
+        .wrapping_add(un0)
+        .wrapping_sub(q0.wrapping_mul(v))
+        >> s;
+    ((q1 << 32) | q0, r)
+}
+
+/// `n / d` and `n mod d` for a 128-bit `n` and a non-zero 64-bit `d`, with 64-bit divisions.
+#[inline]
+pub fn div_rem_u128_u64(n: u128, d: u64) -> (u128, u64) {
+    let (hi, lo) = ((n >> 64) as u64, n as u64);
+    if hi == 0 {
+        return (u128::from(lo / d), lo % d);
+    }
+    let (q_hi, r_hi) = (hi / d, hi % d);
+    let (q_lo, r) = div_128_by_64(r_hi, lo, d);
+    ((u128::from(q_hi) << 64) | u128::from(q_lo), r)
+}
+
+/// `n / d` for a non-zero `d`: [`div_rem_u128_u64`] when `d` fits in 64 bits.
+#[inline]
+fn div_u128(n: u128, d: u128) -> u128 {
+    match u64::try_from(d) {
+        Ok(d) => div_rem_u128_u64(n, d).0,
+        Err(_) => n / d,
     }
 }
 
@@ -142,14 +259,15 @@ pub fn div_fast(a: I80F48, b: I80F48) -> Option<I80F48> {
     let (x, y) = (x as u128, y as u128);
     if x < 1 << 79 {
         // x · 2^48 < 2^127, and so is the quotient.
-        return Some(I80F48::from_bits(((x << 48) / y) as i128));
+        return Some(I80F48::from_bits(div_u128(x << 48, y) as i128));
     }
     if y < 1 << 80 {
-        let whole = x / y;
+        let whole = div_u128(x, y);
         if whole >= 1 << 79 {
             return None; // the quotient does not fit in I80F48
         }
-        let part = ((x % y) << 48) / y; // (x mod y) < y < 2^80, so no overflow
+        // (x mod y) < y < 2^80, so the shifted remainder fits.
+        let part = div_u128((x - whole * y) << 48, y);
         return Some(I80F48::from_bits(((whole << 48) + part) as i128));
     }
     a.checked_div(b)
@@ -170,12 +288,27 @@ impl IntMath for I80F48 {
     #[track_caller]
     #[inline]
     fn mul_int(self, n: u64) -> MathResult<Self> {
-        self.checked_mul_int(i128::from(n)).ok_or(math_err())
+        // Non-negative bits below 2^64: one 64×64-bit product, below 2^128; it fits in i128
+        // when below 2^127.
+        if let Some(x) = small_bits(self) {
+            let p = x * u128::from(n);
+            return if p < 1 << 127 {
+                Ok(I80F48::from_bits(p as i128))
+            } else {
+                Err(math_err())
+            };
+        }
+        self.checked_mul_int(i128::from(n)).or_math_err()
     }
     #[track_caller]
     #[inline]
     fn div_int(self, n: u64) -> MathResult<Self> {
-        self.checked_div_int(i128::from(n)).ok_or(math_err())
+        // Non-negative bits: 64-bit divisions.
+        let x = self.to_bits();
+        if x >= 0 && n > 0 {
+            return Ok(I80F48::from_bits(div_rem_u128_u64(x as u128, n).0 as i128));
+        }
+        self.checked_div_int(i128::from(n)).or_math_err()
     }
 }
 
@@ -188,7 +321,7 @@ pub fn div_ceil_int(v: I80F48, n: u64) -> MathResult<I80F48> {
     }
     let q = v.div_int(n)?;
     if q.mul_int(n)? < v {
-        q.checked_add(DELTA).ok_or(math_err())
+        q.checked_add(DELTA).or_math_err()
     } else {
         Ok(q)
     }
@@ -256,7 +389,8 @@ pub fn floor_u64(v: I80F48) -> MathResult<u64> {
     if v < I80F48::ZERO {
         return Err(math_err());
     }
-    v.floor().checked_to_num::<u64>().ok_or(math_err())
+    // The integer part of a non-negative value is its bits shifted by the fraction bits.
+    u64::try_from(v.to_bits() >> 48).or_math_err()
 }
 
 /// Ceils a non-negative value to whole native units; negative or too-large values are errors.
@@ -265,9 +399,9 @@ pub fn ceil_u64(v: I80F48) -> MathResult<u64> {
     if v < I80F48::ZERO {
         return Err(math_err());
     }
-    v.checked_ceil()
-        .and_then(|c| c.checked_to_num::<u64>())
-        .ok_or(math_err())
+    let bits = v.to_bits();
+    let up = i128::from(bits & ((1i128 << 48) - 1) != 0);
+    u64::try_from((bits >> 48) + up).or_math_err()
 }
 
 /// `a / b` rounded up to the next representable step (used where rounding must go against the
@@ -277,10 +411,10 @@ pub fn div_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     if b <= I80F48::ZERO || a < I80F48::ZERO {
         return Err(math_err());
     }
-    let q = div_fast(a, b).ok_or(math_err())?;
-    let back = q.checked_mul(b).ok_or(math_err())?;
+    let q = div_fast(a, b).or_math_err()?;
+    let back = mul_fast(q, b).or_math_err()?;
     if back < a {
-        q.checked_add(DELTA).ok_or(math_err())
+        q.checked_add(DELTA).or_math_err()
     } else {
         Ok(q)
     }
@@ -293,11 +427,23 @@ pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     if a < I80F48::ZERO || b < I80F48::ZERO {
         return Err(math_err());
     }
-    if let Some(p) = small_product(a, b) {
-        let up = (p & ((1u128 << 48) - 1) != 0) as u128;
-        return Ok(I80F48::from_bits(((p >> 48) + up) as i128));
+    if let Some((high, low)) = wide_product(a, b) {
+        // The product's 48 low bits are those of `low` (high · 2^64 adds none).
+        let up = u128::from(low & ((1u128 << 48) - 1) != 0);
+        if high >= 1 << 111 {
+            return Err(math_err());
+        }
+        let bits = (high << 16)
+            .checked_add(low >> 48)
+            .and_then(|b| b.checked_add(up))
+            .or_math_err()?;
+        return if bits < 1 << 127 {
+            Ok(I80F48::from_bits(bits as i128))
+        } else {
+            Err(math_err())
+        };
     }
-    let p = a.checked_mul(b).ok_or(math_err())?;
+    let p = a.checked_mul(b).or_math_err()?;
     // Exact when the raw product's 48 truncated low bits are zero. The low bits of a product
     // depend only on the low bits of its factors, so the wrapping product tells even when the
     // full raw product does not fit in i128 (values above 2^31).
@@ -305,14 +451,14 @@ pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     if exact {
         Ok(p)
     } else {
-        p.checked_add(DELTA).ok_or(math_err())
+        p.checked_add(DELTA).or_math_err()
     }
 }
 
 /// `10^decimals` as an integer (decimals ≤ 19).
 #[track_caller]
 pub fn pow10(decimals: u8) -> MathResult<u64> {
-    10u64.checked_pow(decimals as u32).ok_or(math_err())
+    10u64.checked_pow(decimals as u32).or_math_err()
 }
 
 /// USD value of `amount` native units at `price` USD per whole token of `decimals`, truncated.
@@ -325,7 +471,9 @@ pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F4
     // The bits are floor(amount · P / 10^d) for the price's bits P (the whole tokens' product
     // is exact): one 64×64-bit product and one division when P < 2^64 (price below 65 536).
     if let Some(p) = small_bits(price) {
-        return Ok(I80F48::from_bits(((amount as u128 * p) / scale as u128) as i128));
+        return Ok(I80F48::from_bits(
+            div_rem_u128_u64(amount as u128 * p, scale).0 as i128,
+        ));
     }
     let whole = price.mul_int(amount / scale)?;
     let part = price.mul_int(amount % scale)?.div_int(scale)?;
@@ -340,7 +488,8 @@ pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<
     }
     let scale = pow10(decimals)?;
     if let Some(p) = small_bits(price) {
-        return Ok(I80F48::from_bits((amount as u128 * p).div_ceil(scale as u128) as i128));
+        let (q, r) = div_rem_u128_u64(amount as u128 * p, scale);
+        return Ok(I80F48::from_bits((q + u128::from(r != 0)) as i128));
     }
     let whole = price.mul_int(amount / scale)?;
     let part = div_ceil_int(price.mul_int(amount % scale)?, scale)?;
@@ -510,6 +659,46 @@ mod tests {
         ] {
             let (a, b) = (I80F48::from_bits(x), I80F48::from_bits(y));
             assert_eq!(div_fast(a, b), a.checked_div(b), "{x} / {y}");
+        }
+    }
+
+    /// The 64-bit-digit long division is the native 128-bit one, on every size of operand.
+    #[test]
+    fn long_division_is_native_division() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        let n = (0u32..=128).prop_flat_map(|e| {
+            if e == 128 {
+                any::<u128>().boxed()
+            } else {
+                (0u128..(1u128 << e)).boxed()
+            }
+        });
+        let d = (1u32..=64).prop_flat_map(|e| {
+            if e == 64 {
+                (1u64..=u64::MAX).boxed()
+            } else {
+                (1u64..=(1u64 << e)).boxed()
+            }
+        });
+        runner
+            .run(&(n, d), |(n, d)| {
+                let (q, r) = div_rem_u128_u64(n, d);
+                prop_assert_eq!(q, n / u128::from(d));
+                prop_assert_eq!(u128::from(r), n % u128::from(d));
+                Ok(())
+            })
+            .unwrap();
+        for (n, d) in [
+            (u128::MAX, 1),
+            (u128::MAX, u64::MAX),
+            (u128::MAX, 1 << 63),
+            (u128::MAX, (1 << 63) - 1),
+            ((1u128 << 64) - 1, 3),
+            (1u128 << 127, (1 << 32) + 1),
+            (0, 7),
+        ] {
+            assert_eq!(div_rem_u128_u64(n, d).0, n / u128::from(d), "{n} / {d}");
         }
     }
 

@@ -105,12 +105,44 @@ pub fn plan_liquidation(
     max_repay: u64,
     params: &LiquidationParams,
 ) -> Result<LiquidationPlan, LiquidationError> {
+    // The same refusals, in the same order, as before any health is computed.
+    if asset == liab {
+        return Err(LiquidationError::SameMarket);
+    }
+    positions.get(asset).ok_or(LiquidationError::NoCollateral)?;
+    positions.get(liab).ok_or(LiquidationError::NoDebt)?;
+    let before = compute_health(positions, &params.health)?;
+    plan_liquidation_from(
+        before,
+        positions,
+        asset,
+        liab,
+        penalty,
+        being_liquidated,
+        max_repay,
+        params,
+    )
+}
+
+/// [`plan_liquidation`] from the account's health already computed over `positions` (the
+/// program passes a maintenance-only health, [`super::health::compute_maint_health`]: the plan
+/// needs no init figure, and its `health_after` then has none either).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_liquidation_from(
+    before: Health,
+    positions: &[HealthPosition],
+    asset: usize,
+    liab: usize,
+    penalty: I80F48,
+    being_liquidated: bool,
+    max_repay: u64,
+    params: &LiquidationParams,
+) -> Result<LiquidationPlan, LiquidationError> {
     if asset == liab {
         return Err(LiquidationError::SameMarket);
     }
     let a = *positions.get(asset).ok_or(LiquidationError::NoCollateral)?;
     let l = *positions.get(liab).ok_or(LiquidationError::NoDebt)?;
-    let before = compute_health(positions, &params.health)?;
     if !before.is_liquidatable(being_liquidated) {
         return Err(LiquidationError::NotLiquidatable);
     }
@@ -129,9 +161,7 @@ pub fn plan_liquidation(
 
     // Surplus cap: the protocol's cut never pushes the account into bad debt. LV > 0 here (a
     // debt at a positive price), so AV/LV fails only by overflow: a surplus beyond any cap.
-    let sigma = before
-        .asset_value
-        .checked_div(before.liab_value)
+    let sigma = div_fast(before.asset_value, before.liab_value)
         .unwrap_or(I80F48::MAX)
         .safe_sub(I80F48::ONE)?;
     let pi_l = penalty.safe_mul(params.split_liquidator)?;
@@ -156,39 +186,24 @@ pub fn plan_liquidation(
     }
 
     // κ = (1 + b)·wL_j − (1 + π_e)·wA_i.
-    let buffered = I80F48::ONE
+    let kappa = I80F48::ONE
         .safe_add(params.health.liquidation_buffer)?
-        .safe_mul(l.liab_weight_maint)?;
-    let kappa = buffered.safe_sub(one_pe.safe_mul(a.asset_weight_maint)?)?;
+        .safe_mul(l.liab_weight_maint)?
+        .safe_sub(one_pe.safe_mul(a.asset_weight_maint)?)?;
     if kappa <= I80F48::ZERO {
         return Err(LiquidationError::KappaNotPositive);
     }
 
-    // x_need = ceil(−end / κ / p_j), each quotient rounded up, with κ itself rounded down (the
-    // second product rounded up): a κ one step too high would leave x_need short by up to
-    // x·δ/κ native units, more than a unit once x passes ~1e14 (found at 9 decimals). Two
-    // divisions, not one by the product κ·p_j: that product of two small numbers would be
-    // truncated to few significant bits and x_need overshoot by up to (−end)·δ/(κ·p_j)² units.
-    // With −end ≥ 0, κ > 0 and p_j > 0 the only failure is a need beyond u64 (a large deficit
-    // repaid in a token worth little per native unit): kept as 2^64 in u128 so the caps below
-    // still bind. So is a κ that rounding down takes to zero (weights within a step of the
-    // bound, which integer governance bounds never reach): no repay short of the caps is enough.
-    let kappa_low = buffered.safe_sub(mul_ceil(one_pe, a.asset_weight_maint)?)?;
-    let deficit = I80F48::ZERO.safe_sub(before.end)?.max(I80F48::ZERO);
-    let beyond = u64::MAX as u128 + 1;
-    // The κ reported is the one x_need divided by.
-    let kappa = if kappa_low > I80F48::ZERO {
-        kappa_low
-    } else {
-        kappa
-    };
-    let x_need = if kappa_low > I80F48::ZERO {
-        div_ceil(deficit, kappa_low)
+    // x_need = ceil(−end / κ / p_j), each quotient rounded up. Two divisions, not one by the
+    // product κ·p_j: that product of two small numbers would be truncated to few significant
+    // bits and x_need overshoot by up to (−end)·δ/(κ·p_j)² units. With −end ≥ 0, κ > 0 and
+    // p_j > 0 the only failure is a need beyond u64 (a large deficit repaid in a token worth
+    // little per native unit): kept as 2^64 in u128 so the caps below still bind.
+    let need = |deficit: I80F48| -> u128 {
+        div_ceil(deficit.max(I80F48::ZERO), kappa)
             .and_then(|q| native_amount_ceil(q, p_j, d_j))
             .and_then(ceil_u64)
-            .map_or(beyond, u128::from)
-    } else {
-        beyond
+            .map_or(u64::MAX as u128 + 1, u128::from)
     };
     // Collateral cap: floor(C_i · p_i / (1 + π_e) / p_j), each quotient truncated; beyond u64
     // (only by overflow) it cannot bind.
@@ -199,87 +214,105 @@ pub fn plan_liquidation(
         .and_then(floor_u64)
         .unwrap_or(u64::MAX);
 
-    let mut x = x_need;
-    let mut bound = RepayBound::Need;
-    for (cap, why) in [
-        (l.debt, RepayBound::Debt),
-        (x_coll, RepayBound::Collateral),
-        (max_repay, RepayBound::MaxRepay),
-    ] {
-        if u128::from(cap) < x {
-            x = u128::from(cap);
-            bound = why;
+    // The caps, the dust rules, the seizure and its split for a need of `x_need` units.
+    let plan_for = |x_need: u128| -> Result<LiquidationPlan, LiquidationError> {
+        let mut x = x_need;
+        let mut bound = RepayBound::Need;
+        for (cap, why) in [
+            (l.debt, RepayBound::Debt),
+            (x_coll, RepayBound::Collateral),
+            (max_repay, RepayBound::MaxRepay),
+        ] {
+            if u128::from(cap) < x {
+                x = u128::from(cap);
+                bound = why;
+            }
         }
-    }
-    // x ≤ debt now.
-    let mut x = u64::try_from(x).map_err(|_| math_err())?;
-    let x_need = u64::try_from(x_need).unwrap_or(u64::MAX);
+        // x ≤ debt now.
+        let mut x = u64::try_from(x).or_math_err()?;
+        let x_need = u64::try_from(x_need).unwrap_or(u64::MAX);
 
-    // Dust: a debt remainder worth less than the threshold is repaid whole when allowed.
-    let debt_left = l.debt.safe_sub(x)?;
-    if debt_left > 0
-        && token_value(debt_left, p_j, d_j)? < params.dust_threshold
-        && l.debt <= x_coll
-        && l.debt <= max_repay
-    {
-        x = l.debt;
-        bound = RepayBound::DustDebt;
-    }
-    let mut seized = seize(x, (p_j, d_j), one_pe, (p_i, d_i), a.deposit)?;
-    // Dust: a collateral remainder worth less than the threshold is taken whole, with x sized
-    // from it (rounded up, against the liquidator).
-    let coll_left = a.deposit.safe_sub(seized)?;
-    if coll_left > 0 && token_value(coll_left, p_i, d_i)? < params.dust_threshold {
-        // (Beyond u64, only by overflow, it exceeds the debt: no close-out.)
-        // The collateral's value rounded up: sized from a truncated value, the liquidator could
-        // pay up to one rounding step less than it takes.
-        let x_all = token_value_ceil(a.deposit, p_i, d_i)
-            .and_then(|v| div_ceil(v, one_pe))
-            .and_then(|q| native_amount_ceil(q, p_j, d_j))
-            .and_then(ceil_u64)
-            .unwrap_or(u64::MAX);
-        let x_all = x_all.max(x);
-        if x_all < u64::MAX && x_all <= l.debt && x_all <= max_repay {
-            x = x_all;
-            seized = a.deposit;
-            bound = RepayBound::DustCollateral;
+        // Dust: a debt remainder worth less than the threshold is repaid whole when allowed.
+        let debt_left = l.debt.safe_sub(x)?;
+        if debt_left > 0
+            && token_value(debt_left, p_j, d_j)? < params.dust_threshold
+            && l.debt <= x_coll
+            && l.debt <= max_repay
+        {
+            x = l.debt;
+            bound = RepayBound::DustDebt;
         }
+        let mut seized = seize(x, (p_j, d_j), one_pe, (p_i, d_i), a.deposit)?;
+        // Dust: a collateral remainder worth less than the threshold is taken whole, with x
+        // sized from it (rounded up, against the liquidator).
+        let coll_left = a.deposit.safe_sub(seized)?;
+        if coll_left > 0 && token_value(coll_left, p_i, d_i)? < params.dust_threshold {
+            // The collateral's value rounded up: sized from a truncated value, the liquidator
+            // could pay up to one rounding step less than it takes. (Beyond u64, only by
+            // overflow, it exceeds the debt: no close-out.)
+            let x_all = token_value_ceil(a.deposit, p_i, d_i)
+                .and_then(|v| div_ceil(v, one_pe))
+                .and_then(|q| native_amount_ceil(q, p_j, d_j))
+                .and_then(ceil_u64)
+                .unwrap_or(u64::MAX);
+            let x_all = x_all.max(x);
+            if x_all < u64::MAX && x_all <= l.debt && x_all <= max_repay {
+                x = x_all;
+                seized = a.deposit;
+                bound = RepayBound::DustCollateral;
+            }
+        }
+        if x == 0 {
+            return Err(LiquidationError::NothingToLiquidate);
+        }
+
+        // The three shares; the liquidator's is the exact remainder, so they sum to S. The
+        // protocol's shares are capped by S: in a dust close-out x is rounded up, and when one
+        // unit of j is worth more than the whole collateral, x · p_j · π_P alone can exceed S.
+        let repaid_value = token_value(x, p_j, d_j)?;
+        let to_insurance =
+            floor_u64(native_amount(repaid_value.safe_mul(pi_i)?, p_i, d_i)?)?.min(seized);
+        let to_treasury = floor_u64(native_amount(repaid_value.safe_mul(pi_t)?, p_i, d_i)?)?
+            .min(seized.safe_sub(to_insurance)?);
+        let to_liquidator = seized.safe_sub(to_insurance)?.safe_sub(to_treasury)?;
+
+        let (mut a_after, mut l_after) = (a, l);
+        a_after.deposit = a.deposit.safe_sub(seized)?;
+        l_after.debt = l.debt.safe_sub(x)?;
+        let health_after = before.replacing(&[a, l], &[a_after, l_after], &params.health)?;
+
+        Ok(LiquidationPlan {
+            repay: x,
+            seized,
+            to_liquidator,
+            to_insurance,
+            to_treasury,
+            repay_needed: x_need,
+            bound,
+            bonus_liquidator: pi_l,
+            bonus_insurance: pi_i,
+            bonus_treasury: pi_t,
+            penalty_effective: pi_e,
+            kappa,
+            health_before: before,
+            health_after,
+        })
+    };
+    let mut x_need = need(I80F48::ZERO.safe_sub(before.end)?);
+    let mut plan = plan_for(x_need)?;
+    // κ is kept to 2^-48, so x_need's quotient is short by up to x·δ/κ units: nothing for any
+    // ordinary amount (the ceiling absorbs it), but beyond ~1e14 native units a plan bounded by
+    // its need can land short of the target (found at 9 decimals). Then the shortfall is repaid
+    // too, by the same formula, until the target is met (one round in practice; bounded).
+    for _ in 0..4 {
+        if plan.bound != RepayBound::Need || plan.health_after.end >= I80F48::ZERO {
+            break;
+        }
+        let short = need(I80F48::ZERO.safe_sub(plan.health_after.end)?);
+        x_need = x_need.saturating_add(short.max(1));
+        plan = plan_for(x_need)?;
     }
-    if x == 0 {
-        return Err(LiquidationError::NothingToLiquidate);
-    }
-
-    // The three shares; the liquidator's is the exact remainder, so they sum to S. The
-    // protocol's shares are capped by S: in a dust close-out x is rounded up, and when one unit
-    // of j is worth more than the whole collateral, x · p_j · π_P alone can exceed S.
-    let repaid_value = token_value(x, p_j, d_j)?;
-    let to_insurance =
-        floor_u64(native_amount(repaid_value.safe_mul(pi_i)?, p_i, d_i)?)?.min(seized);
-    let to_treasury = floor_u64(native_amount(repaid_value.safe_mul(pi_t)?, p_i, d_i)?)?
-        .min(seized.safe_sub(to_insurance)?);
-    let to_liquidator = seized.safe_sub(to_insurance)?.safe_sub(to_treasury)?;
-
-    let (mut a_after, mut l_after) = (a, l);
-    a_after.deposit = a.deposit.safe_sub(seized)?;
-    l_after.debt = l.debt.safe_sub(x)?;
-    let health_after = before.replacing(&[a, l], &[a_after, l_after], &params.health)?;
-
-    Ok(LiquidationPlan {
-        repay: x,
-        seized,
-        to_liquidator,
-        to_insurance,
-        to_treasury,
-        repay_needed: x_need,
-        bound,
-        bonus_liquidator: pi_l,
-        bonus_insurance: pi_i,
-        bonus_treasury: pi_t,
-        penalty_effective: pi_e,
-        kappa,
-        health_before: before,
-        health_after,
-    })
+    Ok(plan)
 }
 
 /// `S = min(C_i, floor(x · p_j · (1 + π_e) / p_i))`, prices per whole token with decimals.
@@ -312,8 +345,8 @@ pub fn alternatives(
     liab: usize,
     penalty: I80F48,
 ) -> MathResult<(Alternative, Alternative)> {
-    let a = positions.get(asset).ok_or(math_err())?;
-    let l = positions.get(liab).ok_or(math_err())?;
+    let a = positions.get(asset).or_math_err()?;
+    let l = positions.get(liab).or_math_err()?;
     let one_p = I80F48::ONE.safe_add(penalty)?;
     if one_p <= I80F48::ZERO {
         return Err(math_err());

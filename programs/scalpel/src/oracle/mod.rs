@@ -155,10 +155,16 @@ pub fn check_price(
     if raw.expo < bounds::MIN_EXPO || raw.expo > bounds::MAX_EXPO {
         return Err(ScalpelError::OracleExponentOutOfRange);
     }
-    // conf / price <= max_conf_bps / 10^4, exactly, in integers.
-    let lhs = (raw.conf as u128).saturating_mul(BPS as u128);
-    let rhs = (cfg.max_conf_bps as u128).saturating_mul(raw.price as u128);
-    if lhs > rhs {
+    // conf / price <= max_conf_bps / 10^4, exactly, in integers (64-bit products when they
+    // fit, as they do for every real feed; 128-bit ones otherwise).
+    let too_wide = match (
+        raw.conf.checked_mul(BPS),
+        (cfg.max_conf_bps as u64).checked_mul(raw.price as u64),
+    ) {
+        (Some(lhs), Some(rhs)) => lhs > rhs,
+        _ => (raw.conf as u128) * (BPS as u128) > (cfg.max_conf_bps as u128) * (raw.price as u128),
+    };
+    if too_wide {
         return Err(ScalpelError::OracleConfidenceTooWide);
     }
     // A publish time at or before the Unix epoch is a never-published account (e.g. devnet

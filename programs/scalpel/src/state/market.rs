@@ -4,7 +4,7 @@ use crate::constants::BPS;
 use crate::errors::ScalpelError;
 use crate::math::{
     interest::{accrue, Accrued, RateCurve},
-    MathResult, SafeMath, WrappedI80F48, I80F48,
+    MathResult, OrMathErr, SafeMath, WrappedI80F48, I80F48,
 };
 use crate::oracle::{OracleConfig, OracleKind};
 use crate::params::MarketParams;
@@ -326,7 +326,7 @@ impl Market {
     pub fn params(&self) -> MathResult<MarketParams> {
         let bps = |w: WrappedI80F48| -> MathResult<u32> {
             let v = w.get().safe_mul(crate::math::fx(BPS))?.round();
-            v.checked_to_num::<u32>().ok_or(crate::math::math_err())
+            v.checked_to_num::<u32>().or_math_err()
         };
         Ok(MarketParams {
             asset_weight_init_bps: bps(self.asset_weight_init)?,
@@ -339,8 +339,7 @@ impl Market {
             max_age_liquidation_secs: self.max_age_liquidation_secs,
             deposit_cap: self.deposit_cap,
             borrow_cap: self.borrow_cap,
-            optimal_utilization_bps: u16::try_from(bps(self.optimal_utilization)?)
-                .map_err(|_| crate::math::math_err())?,
+            optimal_utilization_bps: u16::try_from(bps(self.optimal_utilization)?).or_math_err()?,
             base_rate_bps: bps(self.base_rate)?,
             slope1_bps: bps(self.slope1)?,
             slope2_bps: bps(self.slope2)?,
@@ -381,8 +380,17 @@ impl Market {
         Ok((a.deposit_index, a.borrow_index))
     }
 
-    /// Accrues interest to `now` and stores the new indices.
+    /// Accrues interest to `now` and stores the new indices. Nothing to compute when no time
+    /// passed since the last accrual (the rate and utilization are then reported as zero).
     pub fn accrue_to(&mut self, now: i64) -> MathResult<Accrued> {
+        if now <= self.last_accrual_ts {
+            return Ok(Accrued {
+                deposit_index: self.deposit_index.get(),
+                borrow_index: self.borrow_index.get(),
+                borrow_rate: I80F48::ZERO,
+                utilization: I80F48::ZERO,
+            });
+        }
         let a = self.accrued(now)?;
         self.deposit_index = a.deposit_index.into();
         self.borrow_index = a.borrow_index.into();
