@@ -1,4 +1,5 @@
 mod admin_config;
+mod fuzz;
 mod governance;
 mod keeper;
 mod legacy_oracle;
