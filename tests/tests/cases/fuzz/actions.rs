@@ -7,7 +7,8 @@
 use super::invariants::{self, Held, Snap};
 use super::{World, MARKETS, THIN, USERS};
 use proptest::prelude::*;
-use proptest::strategy::{BoxedStrategy, Union};
+use proptest::strategy::{BoxedStrategy, NewTree, Union, ValueTree};
+use proptest::test_runner::TestRunner;
 use scalpel::events::LiquidationEvent;
 use scalpel::health_accounts::{position_price, PriceAge};
 use scalpel::math::liquidation::{plan_liquidation, LiquidationPlan};
@@ -20,7 +21,7 @@ use solana_sdk::{
 };
 
 /// How much a liquidator offers to repay.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaxRepay {
     /// `u64::MAX`: the plan decides.
     All,
@@ -31,7 +32,7 @@ pub enum MaxRepay {
 }
 
 /// A market parameter change queued by the admin and applied after the timelock.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamChange {
     /// Lower the maint asset weight and raise the maint liability weight (a shift), keeping
     /// init ≤ maint ≤ 1 ≤ maint ≤ init.
@@ -52,7 +53,7 @@ pub enum ParamChange {
 }
 
 /// A guardian action, applied at once.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuardianKind {
     PauseMarket {
         flags: u8,
@@ -81,7 +82,7 @@ pub enum GuardianKind {
 /// indexes the markets where the action makes sense (a deposit to withdraw, a debt to repay, a
 /// market without a deposit to borrow from), or the raw markets when there is none or `pick` is
 /// false (to reach the refusals).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Nothing (what shrinking turns irrelevant steps into).
     Skip,
@@ -212,6 +213,8 @@ pub struct Outcome {
     pub known_bug: Option<&'static str>,
     /// What the action resolved to (holder, markets, amount), for the failure report.
     pub note: String,
+    /// Extra census entries (what bounded a landed liquidation).
+    pub tags: Vec<String>,
 }
 
 impl Outcome {
@@ -245,8 +248,84 @@ fn all_or_fraction() -> impl Strategy<Value = Option<u16>> {
 }
 
 /// The action strategy: user actions most often, then prices and liquidations, then time and
-/// governance. `Skip` comes first so that shrinking turns steps into it.
-pub fn strategy() -> BoxedStrategy<Action> {
+/// governance; shrinking tries `Skip` first ([`SkipFirst`]).
+pub fn strategy() -> SkipFirst {
+    SkipFirst(actions())
+}
+
+/// A strategy whose values shrink to [`Action::Skip`] first, and only if the failure needs the
+/// step, through its own fields. Proptest simplifies a vector element by element; without this
+/// it would search each irrelevant step's numbers before trying to drop it.
+#[derive(Debug)]
+pub struct SkipFirst(BoxedStrategy<Action>);
+
+/// [`SkipFirst`]'s value tree.
+pub struct SkipFirstTree {
+    inner: Box<dyn ValueTree<Value = Action>>,
+    state: SkipState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SkipState {
+    /// Not simplified yet.
+    Fresh,
+    /// `Skip` is being tried.
+    Trying,
+    /// `Skip` kept the failure: nothing is simpler.
+    Skipped,
+    /// The step is needed: its fields shrink.
+    Inner,
+}
+
+impl Strategy for SkipFirst {
+    type Tree = SkipFirstTree;
+    type Value = Action;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        Ok(SkipFirstTree {
+            inner: self.0.new_tree(runner)?,
+            state: SkipState::Fresh,
+        })
+    }
+}
+
+impl ValueTree for SkipFirstTree {
+    type Value = Action;
+
+    fn current(&self) -> Action {
+        match self.state {
+            SkipState::Trying | SkipState::Skipped => Action::Skip,
+            SkipState::Fresh | SkipState::Inner => self.inner.current(),
+        }
+    }
+
+    fn simplify(&mut self) -> bool {
+        match self.state {
+            SkipState::Fresh => {
+                self.state = SkipState::Trying;
+                true
+            }
+            SkipState::Trying | SkipState::Skipped => {
+                self.state = SkipState::Skipped;
+                false
+            }
+            SkipState::Inner => self.inner.simplify(),
+        }
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.state {
+            SkipState::Trying => {
+                self.state = SkipState::Inner;
+                true
+            }
+            SkipState::Inner => self.inner.complicate(),
+            SkipState::Fresh | SkipState::Skipped => false,
+        }
+    }
+}
+
+fn actions() -> BoxedStrategy<Action> {
     let arms: Vec<(u32, BoxedStrategy<Action>)> = vec![
         (1, Just(Action::Skip).boxed()),
         (2, user().prop_map(|user| Action::Create { user }).boxed()),
@@ -531,6 +610,7 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
         system_error_ok: false,
         known_bug: None,
         note: String::new(),
+        tags: Vec::new(),
     };
     let holders = w.holders.len();
     match *a {
@@ -988,9 +1068,12 @@ async fn liquidate(
         return;
     };
     match (held, plan) {
-        (Some(h), Some(Ok((ai, li, plan)))) => out
-            .violations
-            .extend(invariants::check_liquidation(s, h, ai, li, &plan, &ev, max)),
+        (Some(h), Some(Ok((ai, li, plan)))) => {
+            out.tags
+                .push(format!("liquidate: landed, bounded by {:?}", plan.bound));
+            out.violations
+                .extend(invariants::check_liquidation(s, h, ai, li, &plan, &ev, max));
+        }
         (_, plan) => out.violations.push(format!(
             "the program liquidated holder {ti} ({am}, {lm}) where the shared plan refused: {:?}",
             plan.map(|p| p.err())

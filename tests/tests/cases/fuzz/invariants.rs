@@ -497,6 +497,10 @@ async fn liquidations(
                             if plan.bound == RepayBound::Need {
                                 stats.need_bound_checks += 1;
                             }
+                            stats.count(format!(
+                                "liquidate (simulated): bounded by {:?}",
+                                plan.bound
+                            ));
                             let found = check_liquidation(s, h, ai, li, &plan, ev, u64::MAX);
                             if found.is_empty() {
                                 memo.passed.insert(key);

@@ -4,8 +4,9 @@
 //! time and a failing sequence shrinks to a short one.
 //!
 //! Default: `SCALPEL_FUZZ_CASES` = 200 sequences of `SCALPEL_FUZZ_STEPS` = 30 steps from
-//! `SCALPEL_FUZZ_SEED` = [`DEFAULT_SEED`]; `SCALPEL_FUZZ_SHRINK_SECS` bounds the shrinking of a
-//! failure (default 600). See docs/TESTING.md.
+//! `SCALPEL_FUZZ_SEED` = [`DEFAULT_SEED`]; `SCALPEL_FUZZ_SHRINK_SECS` bounds proptest's
+//! shrinking of a failure (default 300), which a greedy pass ([`reduce`]) then completes. See
+//! docs/TESTING.md.
 
 mod actions;
 mod invariants;
@@ -15,7 +16,7 @@ use crate::program_test::*;
 use actions::Action;
 use invariants::{Memo, Snap};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use scalpel::params::MarketParams;
 use scalpel_client::{ix, pyth::PullPrice};
 use solana_sdk::account::Account;
@@ -309,7 +310,7 @@ fn dummy_actor() -> Actor {
 
 /// A trader's opening position: a deposit of `deposit_bps` of its wallet in `market`, then a
 /// borrow of `borrow_bps` of its room in the next market.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Initial {
     pub market: u8,
     pub deposit_bps: u16,
@@ -317,7 +318,7 @@ pub struct Initial {
 }
 
 /// One generated sequence: which traders start with a margin account, then the steps.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
     pub open: u8,
     /// Per trader with an account: a first deposit (market, bps of its wallet) and a borrow
@@ -365,18 +366,32 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn count(&mut self, key: String) {
+    pub fn count(&mut self, key: String) {
         *self.outcomes.entry(key).or_default() += 1;
     }
 }
 
+/// A failed sequence: the step whose invariants failed (`None`: the setup) and the report.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub step: Option<usize>,
+    pub message: String,
+}
+
+impl Failure {
+    fn setup(e: String) -> Failure {
+        Failure {
+            step: None,
+            message: format!("after setup: {e}"),
+        }
+    }
+}
+
 /// Runs one sequence, checking every invariant after setup and after each step.
-async fn run_case(case: &Case, stats: &Mutex<Stats>, tolerate: bool) -> Result<(), String> {
+async fn run_case(case: &Case, stats: &Mutex<Stats>, tolerate: bool) -> Result<(), Failure> {
     let mut w = World::new(case.open, &case.initial).await;
     w.tolerate_known_bugs = tolerate;
-    let mut before = Snap::read(&w)
-        .await
-        .map_err(|e| format!("after setup: {e}"))?;
+    let mut before = Snap::read(&w).await.map_err(Failure::setup)?;
     // The opening borrows, sized from the deposits (a refusal is fine, as in any step).
     for (i, d) in case.initial.iter().enumerate().take(USERS) {
         let Some(Initial {
@@ -394,15 +409,13 @@ async fn run_case(case: &Case, stats: &Mutex<Stats>, tolerate: bool) -> Result<(
             pick: false,
         };
         actions::run(&mut w, &before, &borrow).await;
-        before = Snap::read(&w)
-            .await
-            .map_err(|e| format!("after setup: {e}"))?;
+        before = Snap::read(&w).await.map_err(Failure::setup)?;
     }
     let mut local = Stats::default();
     let mut memo = Memo::default();
     let v = invariants::check_state(&w, &before, &mut local, &mut memo).await;
     if !v.is_empty() {
-        return Err(format!("after setup: {}", v.join("\n")));
+        return Err(Failure::setup(v.join("\n")));
     }
     for (i, a) in case.actions.iter().enumerate() {
         let out = actions::run(&mut w, &before, a).await;
@@ -411,7 +424,10 @@ async fn run_case(case: &Case, stats: &Mutex<Stats>, tolerate: bool) -> Result<(
             Ok(s) => s,
             Err(e) => {
                 violations.push(e);
-                return Err(report(case, i, &out, &violations));
+                return Err(Failure {
+                    step: Some(i),
+                    message: report(case, i, &out, &violations),
+                });
             }
         };
         violations.extend(invariants::check_step(&before, &after, &out, &mut local));
@@ -422,9 +438,15 @@ async fn run_case(case: &Case, stats: &Mutex<Stats>, tolerate: bool) -> Result<(
                 Err(f) => format!("{}: {}", t.label, f.name),
             });
         }
+        for t in &out.tags {
+            local.count(t.clone());
+        }
         local.steps += 1;
         if !violations.is_empty() {
-            return Err(report(case, i, &out, &violations));
+            return Err(Failure {
+                step: Some(i),
+                message: report(case, i, &out, &violations),
+            });
         }
         before = after;
     }
@@ -499,7 +521,7 @@ impl FuzzConfig {
             cases: var("SCALPEL_FUZZ_CASES", 200),
             steps: var("SCALPEL_FUZZ_STEPS", 30),
             seed,
-            shrink_secs: var("SCALPEL_FUZZ_SHRINK_SECS", 600),
+            shrink_secs: var("SCALPEL_FUZZ_SHRINK_SECS", 300),
         }
     }
 
@@ -512,6 +534,66 @@ impl FuzzConfig {
         }
         out
     }
+}
+
+/// [`run_case`] in a runtime of its own (the `#[test]`s are plain synchronous tests).
+fn run_blocking(case: &Case, stats: &Mutex<Stats>, tolerate: bool) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run_case(case, stats, tolerate))
+}
+
+/// The report of a failure already seen on the same setup and the same steps up to its failing
+/// step: runs are deterministic, so such a case fails there again, identically. Proptest
+/// simplifies every step in turn, also those after the failure; this answers those at once.
+fn seen_failure(failures: &[(Case, Failure)], case: &Case) -> Option<String> {
+    failures.iter().find_map(|(c, f)| {
+        let same_prefix = match f.step {
+            None => true,
+            Some(k) => case.actions.len() > k && case.actions[..=k] == c.actions[..=k],
+        };
+        (c.open == case.open && c.initial == case.initial && same_prefix).then(|| f.message.clone())
+    })
+}
+
+/// Reduces proptest's minimal case further, greedily: the steps after the failing one go, then
+/// each step becomes `Skip`, each opening position and each initial account goes, whenever the
+/// sequence still fails (with any violation). Returns the reduced case and its failure.
+fn reduce(case: &Case, stats: &Mutex<Stats>) -> Option<(Case, Failure)> {
+    let fails = |c: &Case| -> Option<(Case, Failure)> {
+        let f = run_blocking(c, stats, true).err()?;
+        let mut c = c.clone();
+        c.actions.truncate(f.step.map_or(0, |k| k + 1));
+        Some((c, f))
+    };
+    let mut best = fails(case)?;
+    let mut i = 0;
+    while i < best.0.actions.len() {
+        if best.0.actions[i] != Action::Skip {
+            let mut c = best.0.clone();
+            c.actions[i] = Action::Skip;
+            if let Some(b) = fails(&c) {
+                best = b;
+            }
+        }
+        i += 1;
+    }
+    for u in 0..USERS {
+        for change in 0..2 {
+            let mut c = best.0.clone();
+            match change {
+                0 if c.initial[u].is_some() => c.initial[u] = None,
+                1 if c.open & (1 << u) != 0 => c.open &= !(1 << u),
+                _ => continue,
+            }
+            if let Some(b) = fails(&c) {
+                best = b;
+            }
+        }
+    }
+    Some(best)
 }
 
 /// Runs `cases` through proptest with a fixed seed, each case in its own bank and runtime.
@@ -529,14 +611,21 @@ fn fuzz(cfg: FuzzConfig) {
     );
     let stats = Mutex::new(Stats::default());
     let start = Instant::now();
+    let failures: Mutex<Vec<(Case, Failure)>> = Mutex::new(Vec::new());
     let result = runner.run(&case_strategy(cfg.steps), |case| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(run_case(&case, &stats, true))
-            .map_err(TestCaseError::fail)
+        if let Some(m) = seen_failure(&failures.lock().expect("failures"), &case) {
+            return Err(TestCaseError::fail(m));
+        }
+        run_blocking(&case, &stats, true).map_err(|f| {
+            let m = f.message.clone();
+            failures.lock().expect("failures").push((case, f));
+            TestCaseError::fail(m)
+        })
     });
+    let reduced = match &result {
+        Err(TestError::Fail(_, case)) => reduce(case, &stats),
+        _ => None,
+    };
     let s = stats.lock().expect("stats");
     eprintln!(
         "fuzz: seed {:#x}, {} sequences passed ({} steps) in {:.1?}; {} exit and {} liquidation \
@@ -553,19 +642,22 @@ fn fuzz(cfg: FuzzConfig) {
         eprintln!("  {n:>6}  {k}");
     }
     if let Err(e) = result {
-        panic!("{e}");
+        match reduced {
+            Some((case, f)) => panic!(
+                "{e}\n\nReduced further (steps replaced by Skip while it still fails):\n{}\n\
+                 reduced input: {case:#?}",
+                f.message
+            ),
+            None => panic!("{e}"),
+        }
     }
 }
 
 /// Runs one sequence with the known-bug tolerances off (the regression tests).
 pub fn replay(case: Case) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let stats = Mutex::new(Stats::default());
-    if let Err(e) = rt.block_on(run_case(&case, &stats, false)) {
-        panic!("{e}");
+    if let Err(f) = run_blocking(&case, &stats, false) {
+        panic!("{}", f.message);
     }
 }
 
