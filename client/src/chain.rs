@@ -85,9 +85,10 @@ pub fn failure(err: &TransactionError, logs: Vec<String>) -> TxFailure {
     let (name, code) = match err {
         TransactionError::InstructionError(_, InstructionError::Custom(c)) => {
             let name = logged
+                .filter(|n| !n.starts_with("Custom("))
                 .or_else(|| scalpel::errors::ScalpelError::from_code(*c).map(|e| e.name()))
                 .or_else(|| anchor_error_name(*c))
-                .unwrap_or_else(|| token_error_name(*c, &logs));
+                .unwrap_or_else(|| builtin_error_name(*c, &logs));
             (name, Some(*c))
         }
         TransactionError::InstructionError(_, e) => {
@@ -98,42 +99,43 @@ pub fn failure(err: &TransactionError, logs: Vec<String>) -> TxFailure {
     TxFailure { name, code, logs }
 }
 
-fn token_error_name(code: u32, logs: &[String]) -> String {
+/// Names a custom error of the token or system program (e.g. the system program's
+/// `AccountAlreadyInUse` when Anchor's `init` meets an existing account), from the program the
+/// logs say failed.
+fn builtin_error_name(code: u32, logs: &[String]) -> String {
     let failed = |program: &str| {
-        logs.iter()
-            .any(|l| l.contains(&format!("{program} failed")))
+        let needle = format!("Program {program} failed");
+        logs.iter().any(|l| l.contains(&needle))
     };
-    if failed("Program 11111111111111111111111111111111") {
-        // solana-system-interface's SystemError, in code order.
-        const SYSTEM: [&str; 9] = [
-            "AccountAlreadyInUse",
-            "ResultWithNegativeLamports",
-            "InvalidProgramId",
-            "InvalidAccountDataLength",
-            "MaxSeedLengthExceeded",
-            "AddressWithSeedMismatch",
-            "NonceNoRecentBlockhashes",
-            "NonceBlockhashNotExpired",
-            "NonceUnexpectedBlockhashValue",
-        ];
-        if let Some(name) = SYSTEM.get(code as usize) {
-            return format!("SystemError::{name}");
-        }
-    }
-    let from_token = failed("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-    let name = match code {
-        0 => "NotRentExempt",
-        1 => "InsufficientFunds",
-        2 => "InvalidMint",
-        3 => "MintMismatch",
-        4 => "OwnerMismatch",
-        17 => "AccountFrozen",
-        _ => "",
-    };
-    if from_token && !name.is_empty() {
-        format!("TokenError::{name}")
+    let (prefix, name) = if failed("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA") {
+        let name = match code {
+            0 => "NotRentExempt",
+            1 => "InsufficientFunds",
+            2 => "InvalidMint",
+            3 => "MintMismatch",
+            4 => "OwnerMismatch",
+            17 => "AccountFrozen",
+            _ => "",
+        };
+        ("TokenError", name)
+    } else if failed("11111111111111111111111111111111") {
+        let name = match code {
+            0 => "AccountAlreadyInUse",
+            1 => "ResultWithNegativeLamports",
+            2 => "InvalidProgramId",
+            3 => "InvalidAccountDataLength",
+            4 => "MaxSeedLengthExceeded",
+            5 => "AddressWithSeedMismatch",
+            _ => "",
+        };
+        ("SystemError", name)
     } else {
+        ("", "")
+    };
+    if name.is_empty() {
         format!("Custom({code})")
+    } else {
+        format!("{prefix}::{name}")
     }
 }
 

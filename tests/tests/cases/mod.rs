@@ -1,6 +1,7 @@
 mod admin_config;
 mod checklist;
 mod compute_units;
+mod fuzz;
 mod governance;
 mod keeper;
 mod legacy_oracle;
