@@ -106,6 +106,9 @@ pub struct PassSummary {
     pub skipped_no_funds: usize,
     /// Insolvent accounts (no collateral left) whose debt was sent to `bad_debt_resolve`.
     pub bad_debt_resolved: usize,
+    /// Compute units the landed liquidation transactions consumed (as the node reports them;
+    /// real SBF units on a cluster or with `SBF_OUT_DIR`, a builtin's flat cost natively).
+    pub compute_units: u64,
     /// Landed liquidations, as the program's events report them.
     #[serde(skip)]
     pub events: Vec<LiquidationEventSummary>,
@@ -527,9 +530,16 @@ impl<'a> Keeper<'a> {
                     ),
                 ];
                 ixs.extend_from_slice(&chunk);
-                // Re-check: prices or the account may have moved since the scan.
+                // Re-check: prices or the account may have moved since the scan. The simulation's
+                // units then size the limit (with a margin), so priority fees pay for no more.
                 match retry!(self, self.chain.simulate(&ixs, &[self.liquidator])) {
-                    Ok(Ok(_)) => {}
+                    Ok(Ok(sim)) => {
+                        if sim.compute_units > 0 {
+                            let limit = sim.compute_units.saturating_mul(11) / 10 + 1_000;
+                            let limit = limit.min(u64::from(self.cfg.compute_unit_limit)) as u32;
+                            ixs[0] = ComputeBudgetInstruction::set_compute_unit_limit(limit);
+                        }
+                    }
                     Ok(Err(f)) => {
                         tracing::info!(account = %t.account, error = %f.name, "re-check refused; skipping");
                         s.failures += 1;
@@ -591,7 +601,13 @@ impl<'a> Keeper<'a> {
                             s.liquidations += evs.len();
                         }
                         landed_here = true;
-                        tracing::info!(account = %t.account, liquidations = evs.len(), "liquidated");
+                        s.compute_units += outcome.compute_units;
+                        tracing::info!(
+                            account = %t.account,
+                            liquidations = evs.len(),
+                            compute_units = outcome.compute_units,
+                            "liquidated"
+                        );
                     }
                     Err(e) => {
                         tracing::warn!(account = %t.account, error = %e, "liquidation failed");

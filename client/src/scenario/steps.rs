@@ -208,6 +208,7 @@ impl Runner {
                 "repaid_usd": format!("{:.6}", summary.repaid_usd),
                 "bonus_usd": format!("{:.6}", summary.bonus_usd),
                 "failures": summary.failures,
+                "compute_units": summary.compute_units,
             },
             "liquidations": liqs,
         }))
