@@ -156,7 +156,11 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
         }
         Ok(_) => panic!("a healthy account was liquidated"),
     }
-    // Every collateral falls 16%: a partial liquidation of SOL against USDC.
+    // A minute later every collateral has fallen 16%: a partial liquidation of SOL against
+    // USDC, with a minute of interest to accrue on every market (as in a real crash, where the
+    // markets were last touched moments before).
+    env.chain.advance_time(60).await.unwrap();
+    env.refresh_prices().await;
     env.set_price(&env.sol, "84", "0").await;
     for m in &collateral[1..] {
         env.set_price(m, "0.84", "0").await;

@@ -291,7 +291,7 @@ impl IntMath for I80F48 {
         // Non-negative bits below 2^64: one 64×64-bit product, below 2^128; it fits in i128
         // when below 2^127.
         if let Some(x) = small_bits(self) {
-            let p = x * u128::from(n);
+            let p = u128::from(x) * u128::from(n);
             return if p < 1 << 127 {
                 Ok(I80F48::from_bits(p as i128))
             } else {
@@ -472,7 +472,7 @@ pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F4
     // is exact): one 64×64-bit product and one division when P < 2^64 (price below 65 536).
     if let Some(p) = small_bits(price) {
         return Ok(I80F48::from_bits(
-            div_rem_u128_u64(amount as u128 * p, scale).0 as i128,
+            div_rem_u128_u64(u128::from(amount) * u128::from(p), scale).0 as i128,
         ));
     }
     let whole = price.mul_int(amount / scale)?;
@@ -488,7 +488,7 @@ pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<
     }
     let scale = pow10(decimals)?;
     if let Some(p) = small_bits(price) {
-        let (q, r) = div_rem_u128_u64(amount as u128 * p, scale);
+        let (q, r) = div_rem_u128_u64(u128::from(amount) * u128::from(p), scale);
         return Ok(I80F48::from_bits((q + u128::from(r != 0)) as i128));
     }
     let whole = price.mul_int(amount / scale)?;
@@ -496,11 +496,13 @@ pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<
     whole.safe_add(part)
 }
 
-/// A non-negative value's bits when below 2^64.
+/// A non-negative value's bits when below 2^64, as a `u64`: products of two `u64` widened to
+/// 128 bits are one 64×64-bit multiplication on the SBF VM, where a product of two `u128` is a
+/// call to the general 128-bit multiplication.
 #[inline]
-fn small_bits(v: I80F48) -> Option<u128> {
+fn small_bits(v: I80F48) -> Option<u64> {
     let x = v.to_bits();
-    (0..1i128 << 64).contains(&x).then_some(x as u128)
+    (0..1i128 << 64).contains(&x).then_some(x as u64)
 }
 
 /// Native units worth `value` USD at `price` USD per whole token: `value · 10^decimals / price`,
