@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/pyth")
+        .join("../tests/fixtures/pyth")
         .join(rel)
 }
 

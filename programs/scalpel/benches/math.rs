@@ -85,28 +85,27 @@ fn benches(c: &mut Criterion) {
     });
     let data = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/pyth/mango-v4/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin"
-    ));
-    if let Ok(data) = data {
-        let cfg = scalpel::oracle::OracleConfig {
-            kind: scalpel::oracle::OracleKind::PythPull,
-            feed_id: [0; 32],
-            decimals: 9,
-            max_conf_bps: 200,
-            max_future_secs: 60,
-        };
-        c.bench_function("oracle decode+check/PriceUpdateV2", |b| {
-            b.iter(|| {
-                scalpel::oracle::read_price(
-                    black_box(&cfg),
-                    &scalpel::constants::PYTH_RECEIVER,
-                    black_box(&data),
-                    1_720_533_485,
-                    60,
-                )
-            })
-        });
-    }
+        "/../../tests/fixtures/pyth/mango-v4/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin"
+    ))
+    .expect("the fixture is in the repository (tests/fixtures/pyth)");
+    let cfg = scalpel::oracle::OracleConfig {
+        kind: scalpel::oracle::OracleKind::PythPull,
+        feed_id: [0; 32],
+        decimals: 9,
+        max_conf_bps: 200,
+        max_future_secs: 60,
+    };
+    c.bench_function("oracle decode+check/PriceUpdateV2", |b| {
+        b.iter(|| {
+            scalpel::oracle::read_price(
+                black_box(&cfg),
+                &scalpel::constants::PYTH_RECEIVER,
+                black_box(&data),
+                1_720_533_485,
+                60,
+            )
+        })
+    });
 }
 
 criterion_group!(math, benches);

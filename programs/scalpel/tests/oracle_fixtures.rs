@@ -1,4 +1,4 @@
-//! The oracle adapters against every real Pyth account in `shared/fixtures/pyth/`.
+//! The oracle adapters against every real Pyth account in `tests/fixtures/pyth/` (origins in its README).
 //!
 //! Every fixture file must be listed in [`CASES`] (see `every_fixture_file_has_a_case`), with the
 //! numbers read out of it once and hardcoded here, so a decoder change that reads a field from
@@ -410,7 +410,7 @@ const NOT_FIXTURES: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/pyth")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pyth")
 }
 
 /// Account data and, for a JSON dump, its owner field.

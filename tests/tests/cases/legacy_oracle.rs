@@ -9,7 +9,7 @@ async fn legacy_push_oracle_prices_a_market() {
     let env = Env::new().await;
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/pyth/mango-v4/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin"
+        "/fixtures/pyth/mango-v4/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin"
     );
     let data = std::fs::read(path).expect("fixture");
     let raw = scalpel::oracle::decode(
