@@ -382,6 +382,24 @@ async fn guardian_only_tightens_and_liquidation_pauses_end() {
         "InvalidGuardianAction",
     )
     .await;
+    // Only pause and reduce-only bits: not the listing quarantine (which only a timelocked
+    // change lifts), not undefined bits, not nothing.
+    for flags in [scalpel::state::MARKET_QUARANTINED, 1 << 5, 1 << 7, 0] {
+        env.expect_rejected(
+            &[t(&g, sol, GuardianAction::PauseMarket { flags })],
+            &[&g],
+            "InvalidGuardianAction",
+        )
+        .await;
+    }
+    for flags in [1 << 3, 1 << 6, 0] {
+        env.expect_rejected(
+            &[t(&g, None, GuardianAction::PauseProtocol { flags })],
+            &[&g],
+            "InvalidGuardianAction",
+        )
+        .await;
+    }
     // Tightening works at once.
     env.send(
         &[t(

@@ -15,7 +15,16 @@ use crate::constants::{
 use crate::errors::ScalpelError;
 use crate::events::GuardianTightened;
 use crate::params::{bps_fraction, pause_window, GuardianAction, MAX_LIAB_WEIGHT_BPS};
-use crate::state::{Market, Protocol, MARKET_PAUSE_WITHDRAWALS, PAUSE_WITHDRAWALS};
+use crate::state::{
+    Market, Protocol, MARKET_PAUSE_BORROWS, MARKET_PAUSE_DEPOSITS, MARKET_PAUSE_WITHDRAWALS,
+    MARKET_REDUCE_ONLY, PAUSE_BORROWS, PAUSE_DEPOSITS, PAUSE_WITHDRAWALS,
+};
+
+/// The protocol flags a guardian pause may set.
+const PROTOCOL_GUARDIAN_FLAGS: u8 = PAUSE_DEPOSITS | PAUSE_BORROWS | PAUSE_WITHDRAWALS;
+/// The market flags a guardian pause may set.
+const MARKET_GUARDIAN_FLAGS: u8 =
+    MARKET_PAUSE_DEPOSITS | MARKET_PAUSE_BORROWS | MARKET_PAUSE_WITHDRAWALS | MARKET_REDUCE_ONLY;
 use anchor_lang::prelude::*;
 
 /// Arguments of `guardian_tighten`.
@@ -48,6 +57,16 @@ impl GuardianTighten<'_> {
         }
         let wants_market = !matches!(args.action, GuardianAction::PauseProtocol { .. });
         if wants_market != self.market.is_some() {
+            return err!(ScalpelError::InvalidGuardianAction);
+        }
+        // Pauses set only the pause bits (and reduce-only): never the listing quarantine, which
+        // only a timelocked change lifts, nor bits with no meaning yet.
+        let (flags, allowed) = match args.action {
+            GuardianAction::PauseProtocol { flags } => (flags, PROTOCOL_GUARDIAN_FLAGS),
+            GuardianAction::PauseMarket { flags } => (flags, MARKET_GUARDIAN_FLAGS),
+            _ => return Ok(()),
+        };
+        if flags == 0 || flags & !allowed != 0 {
             return err!(ScalpelError::InvalidGuardianAction);
         }
         Ok(())

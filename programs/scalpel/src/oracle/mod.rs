@@ -1,5 +1,5 @@
-//! Pyth price reads: both account formats normalized to USD per native token unit, with every
-//! check of DESIGN section 4. Pure over `(owner, data, config, now)` so the CLI and the bot run
+//! Pyth price reads: both account formats normalized to USD per whole token (per native unit
+//! for display only), with every check of docs/SPEC.md section 3. Pure over `(owner, data, config, now)` so the CLI and the bot run
 //! exactly the checks the program runs.
 
 pub mod pyth_legacy;
