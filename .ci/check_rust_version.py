@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fails if a package in the on-chain crate's normal dependency tree declares a rust-version
-above the SBF toolchain's Rust (DESIGN section 1): it would build here and fail at deployment.
+above the SBF toolchain's Rust (README, "Dependency pins"): it would build here and fail at deployment.
 Dependencies only compiled for native targets (`cfg(not(target_os = "solana"))`) are skipped."""
 import json
 import subprocess

@@ -58,10 +58,9 @@ pub fn execute(args: &QuoteArgs) -> Result<()> {
     Ok(())
 }
 
-/// `#index` and the start of the mint, enough to tell markets apart.
-fn label(index: u16, mint: &str) -> String {
-    let short: String = mint.chars().take(4).collect();
-    format!("#{index} ({short}…)")
+/// The ticker and the market index, enough to tell markets apart.
+fn label(index: u16, symbol: &str) -> String {
+    format!("{symbol} (#{index})")
 }
 
 fn row(cells: &[String], widths: &[usize]) -> String {
@@ -121,7 +120,7 @@ fn position_row(p: &PositionQuote) -> Vec<String> {
         _ => "none".into(),
     };
     vec![
-        label(p.market_index, &p.mint),
+        label(p.market_index, &p.symbol),
         side.into(),
         p.amount.clone(),
         p.price.clone(),
@@ -132,8 +131,8 @@ fn position_row(p: &PositionQuote) -> Vec<String> {
 }
 
 fn print_pair(out: &mut impl Write, q: &Quote, pair: &PairQuote) -> std::io::Result<()> {
-    let asset = label(pair.asset_market_index, &pair.asset_mint);
-    let liab = label(pair.liab_market_index, &pair.liab_mint);
+    let asset = label(pair.asset_market_index, &pair.asset_symbol);
+    let liab = label(pair.liab_market_index, &pair.liab_symbol);
     writeln!(out, "\n  collateral {asset}, debt {liab}")?;
     let Some(p) = &pair.plan else {
         writeln!(

@@ -1,5 +1,5 @@
-//! Runs every example scenario through the real binary (`--json`) and checks the numbers DESIGN
-//! section 6 and 7 predict, to the native unit where the formula is exact.
+//! Runs every example scenario through the real binary (`--json`) and checks the numbers SPEC
+//! sections 5 and 6 predict, to the native unit where the formula is exact.
 
 use serde_json::Value;
 use std::process::Command;

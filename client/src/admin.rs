@@ -274,6 +274,12 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
         params
             .validate()
             .map_err(|e| anyhow!("{}: parameters out of bounds: {}", m.symbol, e.name()))?;
+        let symbol = scalpel::params::symbol_bytes(&m.symbol).ok_or_else(|| {
+            anyhow!(
+                "market symbol {:?}: use 1 to 16 printable ASCII characters, without spaces",
+                m.symbol
+            )
+        })?;
         match chain.account(&pda::market(&mint)).await? {
             None => {
                 actions.push(Action {
@@ -285,7 +291,9 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
                             m.symbol
                         )
                     },
-                    instruction: ix::market_add(admin, admin, &mint, &oracle, kind, feed, params),
+                    instruction: ix::market_add(
+                        admin, admin, symbol, &mint, &oracle, kind, feed, params,
+                    ),
                 });
                 // Without a timelock the listed parameters apply at once.
                 if timelock == 0 {

@@ -56,9 +56,11 @@ pub fn protocol_init(admin: &Pubkey, guardian: &Pubkey, params: ProtocolParams) 
 }
 
 /// `market_add` for `mint` reading `oracle`.
+#[allow(clippy::too_many_arguments)]
 pub fn market_add(
     admin: &Pubkey,
     payer: &Pubkey,
+    symbol: [u8; 16],
     mint: &Pubkey,
     oracle: &Pubkey,
     oracle_kind: u8,
@@ -83,6 +85,7 @@ pub fn market_add(
         },
         scalpel::instruction::MarketAdd {
             args: scalpel::instructions::MarketAddArgs {
+                symbol,
                 oracle_kind,
                 feed_id,
                 params,
@@ -281,8 +284,6 @@ pub fn liquidate(
             liab_market,
             asset_vault: pda::vault(&asset_market),
             liab_vault: pda::vault(&liab_market),
-            insurance_vault: pda::insurance_vault(&asset_market),
-            treasury_vault: pda::treasury_vault(&asset_market),
             liquidator: a.liquidator,
             liquidator_liab_token: a.liquidator_liab_token,
             liquidator_asset_token: a.liquidator_asset_token,
@@ -296,13 +297,11 @@ pub fn liquidate(
 }
 
 /// `bad_debt_resolve` of `account`'s debt in the market of `mint`. `health` are the account's
-/// pairs (their markets writable: deposits left are burned), `deposit_markets` the markets of its
-/// deposit positions in slot order, whose vault and insurance vault follow the pairs.
+/// pairs (their markets writable: deposits left are forfeited to their market's insurance).
 pub fn bad_debt_resolve(
     account: &Pubkey,
     mint: &Pubkey,
     health: &[(Pubkey, Pubkey)],
-    deposit_markets: &[Pubkey],
 ) -> Instruction {
     let market = pda::market(mint);
     let mut ix = build(
@@ -323,13 +322,24 @@ pub fn bad_debt_resolve(
             AccountMeta::new_readonly(*o, false),
         ]
     }));
-    ix.accounts.extend(deposit_markets.iter().flat_map(|m| {
-        [
-            AccountMeta::new(pda::vault(m), false),
-            AccountMeta::new(pda::insurance_vault(m), false),
-        ]
-    }));
     ix
+}
+
+/// `market_collect_fees`: moves the insurance and treasury shares held in the vault of the
+/// market of `mint` to its insurance and treasury vaults (permissionless).
+pub fn market_collect_fees(mint: &Pubkey) -> Instruction {
+    let market = pda::market(mint);
+    build(
+        scalpel::accounts::MarketCollectFees {
+            market,
+            vault: pda::vault(&market),
+            insurance_vault: pda::insurance_vault(&market),
+            treasury_vault: pda::treasury_vault(&market),
+            token_program: spl_token::ID,
+        },
+        scalpel::instruction::MarketCollectFees {},
+        &[],
+    )
 }
 
 /// `insurance_fund`: `funder` adds `amount` from `funder_token` to the insurance of `mint`.

@@ -177,8 +177,6 @@ pub struct BadDebtStep {
     pub mint: Pubkey,
     /// Health pairs at that point.
     pub pairs: Vec<(Pubkey, Pubkey)>,
-    /// Markets of the deposits still held (moved to their insurance vaults by the first step).
-    pub deposit_markets: Vec<Pubkey>,
 }
 
 /// Retries a chain read with exponential backoff on transport errors.
@@ -282,25 +280,19 @@ impl<'a> Keeper<'a> {
             }
             if h.is_bad_debt(params.dust_threshold) {
                 // Nothing left to seize: the debt goes to insurance and depositors. The first
-                // resolution moves every deposit to its insurance vault; the rest see debts only.
+                // resolution forfeits every deposit to its market's insurance; the rest see
+                // debts only.
                 let mut remaining: Vec<ResolvedInput> = slots.clone();
                 let mut bad_debt = Vec::new();
                 for s in slots.iter().filter(|s| s.input.debt > 0) {
-                    let key_of = |r: &ResolvedInput| by_index.get(&r.market_index).map(|(k, _)| *k);
                     let pairs = remaining
                         .iter()
                         .filter_map(|r| by_index.get(&r.market_index).map(|(k, m)| (*k, m.oracle)))
-                        .collect();
-                    let deposit_markets = remaining
-                        .iter()
-                        .filter(|r| r.shares > I80F48::ZERO)
-                        .filter_map(key_of)
                         .collect();
                     if let Some((_, m)) = by_index.get(&s.market_index) {
                         bad_debt.push(BadDebtStep {
                             mint: m.mint,
                             pairs,
-                            deposit_markets,
                         });
                     }
                     remaining
@@ -474,12 +466,7 @@ impl<'a> Keeper<'a> {
             if !t.bad_debt.is_empty() {
                 for b in &t.bad_debt {
                     let mint = &b.mint;
-                    let ixs = [ix::bad_debt_resolve(
-                        &t.account,
-                        mint,
-                        &b.pairs,
-                        &b.deposit_markets,
-                    )];
+                    let ixs = [ix::bad_debt_resolve(&t.account, mint, &b.pairs)];
                     if self.cfg.dry_run {
                         tracing::info!(account = %t.account, market = %mint, "dry run: would resolve bad debt");
                         continue;

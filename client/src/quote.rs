@@ -38,7 +38,7 @@ pub struct Quote {
     /// The account's hysteresis flag: once a liquidation started, it continues while
     /// `health_end < 0` even when `health_maint ≥ 0`.
     pub being_liquidated: bool,
-    /// Whether `liquidate` accepts the account now (DESIGN section 5).
+    /// Whether `liquidate` accepts the account now (SPEC section 4).
     pub liquidatable: bool,
     /// Health with maintenance-age prices (what liquidation uses).
     pub health: HealthQuote,
@@ -90,6 +90,8 @@ pub struct PositionQuote {
     pub market_index: u16,
     /// Market account.
     pub market: String,
+    /// The market's ticker.
+    pub symbol: String,
     /// Token mint.
     pub mint: String,
     /// Token decimals.
@@ -135,8 +137,12 @@ pub struct PairQuote {
     pub liab_market_index: u16,
     /// Collateral mint.
     pub asset_mint: String,
+    /// Collateral market's ticker.
+    pub asset_symbol: String,
     /// Debt mint.
     pub liab_mint: String,
+    /// Debt market's ticker.
+    pub liab_symbol: String,
     /// The plan `liquidate(max_repay = u64::MAX)` executes now; `None` when `plan_liquidation`
     /// refuses the pair (`error` says why).
     pub plan: Option<PlanQuote>,
@@ -144,7 +150,7 @@ pub struct PairQuote {
     pub error: Option<String>,
     /// A condition outside the plan that makes `liquidate` fail now although the plan exists:
     /// `LiquidationsPaused` (guardian pause of either market) or `InsufficientLiquidity` (the
-    /// collateral vault holds less than the seized amount).
+    /// collateral vault holds less than the liquidator's share).
     pub blocked_by: Option<String>,
     /// What a full liquidation and a 50% close factor would take instead (full penalty `π`).
     pub alternatives: Option<AlternativesQuote>,
@@ -377,6 +383,7 @@ fn position_quote(
     Ok(PositionQuote {
         market_index: r.market_index,
         market: r.market.to_string(),
+        symbol: m.symbol().to_string(),
         mint: m.mint.to_string(),
         decimals: p.decimals,
         side,
@@ -458,7 +465,8 @@ async fn pair_quote(
                 let vault = token::balance(chain, &ma.vault)
                     .await
                     .with_context(|| format!("reading the collateral vault {}", ma.vault))?;
-                (vault < p.seized).then(|| {
+                // Only the liquidator's share leaves the vault.
+                (vault < p.to_liquidator).then(|| {
                     format!(
                         "InsufficientLiquidity (the collateral vault holds {})",
                         format_amount(vault, da)
@@ -492,7 +500,9 @@ async fn pair_quote(
         asset_market_index: a.market_index,
         liab_market_index: l.market_index,
         asset_mint: ma.mint.to_string(),
+        asset_symbol: ma.symbol().to_string(),
         liab_mint: ml.mint.to_string(),
+        liab_symbol: ml.symbol().to_string(),
         plan,
         error,
         blocked_by,

@@ -104,8 +104,9 @@ impl Runner {
             ms.push(json!({
                 "symbol": m.spec.symbol,
                 "vault": format_amount(token::balance(&self.chain, &mk.vault).await?, d),
-                "insurance": format_amount(token::balance(&self.chain, &mk.insurance_vault).await?, d),
-                "treasury": format_amount(token::balance(&self.chain, &mk.treasury_vault).await?, d),
+                // The funds' balances include their shares still held in the vault.
+                "insurance": format_amount(token::balance(&self.chain, &mk.insurance_vault).await?.saturating_add(mk.insurance_pending), d),
+                "treasury": format_amount(token::balance(&self.chain, &mk.treasury_vault).await?.saturating_add(mk.treasury_pending), d),
                 "deposit_index": format!("{}", mk.deposit_index.get()),
                 "borrow_index": format!("{}", mk.borrow_index.get()),
                 "total_deposits": format_amount(mk.total_deposits().map_err(|e| anyhow!("{e}"))?, d),

@@ -230,11 +230,17 @@ impl Runner {
         };
         self.write_price(&state, &m.price, &m.conf).await?;
         let p = m.params.apply(MarketParams::default(), m.decimals)?;
+        let symbol = scalpel::params::symbol_bytes(&m.symbol).ok_or_else(|| {
+            anyhow!(
+                "market symbol {:?}: use 1 to 16 printable ASCII characters, without spaces",
+                m.symbol
+            )
+        })?;
         let admin = self.admin.pubkey();
         send(
             &self.chain,
             &[ix::market_add(
-                &admin, &admin, &mint, &oracle, 1, feed_id, p,
+                &admin, &admin, symbol, &mint, &oracle, 1, feed_id, p,
             )],
             &[&self.admin],
         )

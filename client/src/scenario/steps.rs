@@ -115,12 +115,7 @@ impl Runner {
         match self
             .chain
             .send(
-                &[ix::bad_debt_resolve(
-                    &a.account,
-                    &m.mint,
-                    &pairs,
-                    &crate::health::deposit_markets(&acc, &markets),
-                )],
+                &[ix::bad_debt_resolve(&a.account, &m.mint, &pairs)],
                 &[&self.admin],
             )
             .await?

@@ -35,7 +35,7 @@ pub const PYTH_LEGACY_DEVNET: Pubkey = pubkey!("gSbePebfvPy7tRqimPoVecS2UsBvYv46
 /// Pyth Solana receiver program that owns `PriceUpdateV2` accounts.
 pub const PYTH_RECEIVER: Pubkey = pubkey!("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
 
-/// Bounds checked when parameters are set (DESIGN section 9).
+/// Bounds checked when parameters are set (SPEC section 8).
 pub mod bounds {
     /// Largest liquidation buffer `b`: 20%.
     pub const MAX_LIQUIDATION_BUFFER_BPS: u16 = 2_000;
@@ -91,7 +91,7 @@ pub mod bounds {
     pub const MAX_OPTIMAL_UTIL_BPS: u16 = 9_900;
 }
 
-/// Defaults suggested by DESIGN section 9; governance may change them within [`bounds`].
+/// Defaults suggested by SPEC section 8; governance may change them within [`bounds`].
 pub mod defaults {
     /// Liquidation buffer `b`: 2%.
     pub const LIQUIDATION_BUFFER_BPS: u16 = 200;

@@ -146,6 +146,10 @@ pub enum ScalpelError {
     WeightShiftTooShort,
     #[msg("Withdrawal pause too long or too soon after the last one")]
     WithdrawalPauseTooLong,
+    #[msg("No insurance or treasury share is held in the market's vault")]
+    NothingToCollect,
+    #[msg("Market symbol must be 1 to 16 printable ASCII characters, without spaces")]
+    InvalidSymbol,
 }
 
 impl ScalpelError {
@@ -221,6 +225,8 @@ impl ScalpelError {
         ScalpelError::MintNotSplToken,
         ScalpelError::WeightShiftTooShort,
         ScalpelError::WithdrawalPauseTooLong,
+        ScalpelError::NothingToCollect,
+        ScalpelError::InvalidSymbol,
     ];
 
     /// The variant with this custom error code, if it is one of ours.
@@ -260,7 +266,7 @@ mod tests {
         // Display of an out-of-range code, so compare counts through the last name instead.
         assert_eq!(
             ScalpelError::ALL.last().map(|e| e.name()),
-            Some("WithdrawalPauseTooLong".to_string())
+            Some("InvalidSymbol".to_string())
         );
     }
 }

@@ -19,6 +19,8 @@ pub struct MarketAdded {
     pub market: Pubkey,
     /// Token mint.
     pub mint: Pubkey,
+    /// Ticker (zero-padded ASCII).
+    pub symbol: [u8; 16],
     /// Market index.
     pub market_index: u16,
     /// Oracle account.
@@ -83,7 +85,7 @@ pub struct MarketAccrued {
     pub utilization: i128,
 }
 
-/// One pair of an account was liquidated (DESIGN section 6, step 10).
+/// One pair of an account was liquidated (SPEC section 5, "Post-checks").
 #[event]
 pub struct LiquidationEvent {
     /// Liquidated margin account.
@@ -287,14 +289,30 @@ pub struct TreasuryWithdrawn {
     pub amount: u64,
 }
 
-/// A deposit of an insolvent account went to its market's insurance vault before the account's
-/// debt was forgiven (`bad_debt_resolve`).
+/// A deposit of an insolvent account went to its market's insurance fund (as
+/// `insurance_pending`) before the account's debt was forgiven (`bad_debt_resolve`).
 #[event]
 pub struct DepositForfeited {
     /// The margin account.
     pub account: Pubkey,
     /// The deposit's market.
     pub market: Pubkey,
-    /// Native units moved from the vault to the insurance vault.
+    /// Native units taken from the account for the insurance fund.
     pub amount: u64,
+}
+
+/// The insurance and treasury shares held in a market's vault moved to their own vaults
+/// (`market_collect_fees`).
+#[event]
+pub struct FeesCollected {
+    /// Market.
+    pub market: Pubkey,
+    /// Native units moved to the insurance vault.
+    pub to_insurance: u64,
+    /// Native units moved to the treasury vault.
+    pub to_treasury: u64,
+    /// Insurance share still held in the vault (the vault ran short).
+    pub insurance_pending: u64,
+    /// Treasury share still held in the vault.
+    pub treasury_pending: u64,
 }

@@ -1,4 +1,4 @@
-//! Resolves the health remaining accounts (DESIGN section 5): exactly one `(market, oracle)` pair
+//! Resolves the health remaining accounts (SPEC section 4): exactly one `(market, oracle)` pair
 //! per active position, in slot order. A missing, extra, substituted or duplicated account is an
 //! error, never a silently different health.
 //!

@@ -81,6 +81,11 @@ pub mod scalpel {
         instructions::market_accrue::handler(ctx)
     }
 
+    /// Moves the insurance and treasury shares held in a market's vault to their vaults.
+    pub fn market_collect_fees(ctx: Context<MarketCollectFees>) -> Result<()> {
+        instructions::market_collect_fees::handler(ctx)
+    }
+
     /// Liquidates one (asset, liability) pair of an unhealthy account.
     pub fn liquidate<'info>(
         ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>,

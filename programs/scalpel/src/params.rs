@@ -1,4 +1,4 @@
-//! Governed parameters and their bounds (DESIGN section 9). The same validation runs when a
+//! Governed parameters and their bounds (SPEC section 8). The same validation runs when a
 //! market is listed, and (with governance) when a change is queued and when it is applied.
 
 use crate::constants::{bounds::*, BPS};
@@ -108,7 +108,7 @@ pub struct MarketParams {
 }
 
 impl Default for MarketParams {
-    /// A volatile-collateral market: 80/90% asset, 120/110% liability, 5% penalty, DESIGN's
+    /// A volatile-collateral market: 80/90% asset, 120/110% liability, 5% penalty, the specification's
     /// oracle defaults, no caps, the default interest curve.
     fn default() -> Self {
         use crate::constants::defaults as d;
@@ -242,6 +242,32 @@ impl MarketParams {
     }
 }
 
+/// A market ticker as stored: 1 to 16 bytes of printable ASCII (no spaces), zero-padded.
+/// `None` otherwise, so listings name markets unambiguously in every client.
+pub fn symbol_bytes(symbol: &str) -> Option<[u8; 16]> {
+    let b = symbol.as_bytes();
+    if b.is_empty() || b.len() > 16 || !b.iter().all(|c| (0x21..=0x7e).contains(c)) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    out[..b.len()].copy_from_slice(b);
+    Some(out)
+}
+
+/// Whether stored ticker bytes are what [`symbol_bytes`] makes.
+pub fn symbol_is_valid(bytes: &[u8; 16]) -> bool {
+    let len = bytes.iter().position(|c| *c == 0).unwrap_or(16);
+    len > 0
+        && bytes[..len].iter().all(|c| (0x21..=0x7e).contains(c))
+        && bytes[len..].iter().all(|c| *c == 0)
+}
+
+/// The ticker in stored bytes (the part before the padding; empty if not valid ASCII).
+pub fn symbol_str(bytes: &[u8; 16]) -> &str {
+    let len = bytes.iter().position(|c| *c == 0).unwrap_or(16);
+    core::str::from_utf8(&bytes[..len]).unwrap_or("")
+}
+
 /// `v` bps as a fraction of one.
 pub fn bps_fraction(v: u32) -> MathResult<I80F48> {
     fx(v as u64).div_int(BPS)
@@ -250,6 +276,32 @@ pub fn bps_fraction(v: u32) -> MathResult<I80F48> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbols_round_trip_and_refuse_what_clients_could_confuse() {
+        let sol = symbol_bytes("SOL").expect("valid");
+        assert_eq!(&sol[..4], b"SOL\0");
+        assert!(symbol_is_valid(&sol));
+        assert_eq!(symbol_str(&sol), "SOL");
+        let full = symbol_bytes("ABCDEFGHIJKLMNOP").expect("16 bytes fit");
+        assert_eq!(symbol_str(&full), "ABCDEFGHIJKLMNOP");
+        assert!(symbol_is_valid(&full));
+        for bad in ["", "S L", "SOL\n", "ABCDEFGHIJKLMNOPQ", "é"] {
+            assert_eq!(symbol_bytes(bad), None, "{bad:?}");
+        }
+        let mut gap = sol;
+        gap[5] = b'X';
+        assert!(!symbol_is_valid(&gap), "bytes after the padding");
+        assert!(!symbol_is_valid(&[0; 16]), "empty");
+        // Any byte string: valid exactly when it is what symbol_bytes makes of its text.
+        for b in [[b'A'; 16], gap, [0x7f; 16], [b' '; 16]] {
+            assert_eq!(
+                symbol_is_valid(&b),
+                symbol_bytes(symbol_str(&b)) == Some(b),
+                "{b:?}"
+            );
+        }
+    }
 
     pub(crate) fn good() -> MarketParams {
         // The defaults (80/90% asset, 120/110% liability, 5% penalty, 2% conf, 60/300 s, no caps)

@@ -1,5 +1,5 @@
 //! Property tests of the exact partial liquidation planner (`scalpel::math::liquidation`,
-//! DESIGN sections 5, 6 and 11): liquidation only when liquidatable, `health_maint` strictly
+//! SPEC sections 4, 5 and 11): liquidation only when liquidatable, `health_maint` strictly
 //! improves, no overshoot beyond rounding, exact token conservation, the surplus cap never
 //! creates bad debt through the protocol's cut, rounding bounded against the actor, no panic
 //! anywhere, monotone in `max_repay`, and the full / half alternatives.
@@ -20,7 +20,7 @@
 //! derived at its assertion and grows by those steps only when a token has decimals
 //! (`dec_step`).
 //!
-//! Where DESIGN section 11 or the brief states a property that does *not* hold for the formula
+//! Where SPEC section 11 or the brief states a property that does *not* hold for the formula
 //! of section 6, the test checks the strongest statement that does, and the census test counts
 //! how often the stated one fails; the hand tables at the end pin one counterexample each:
 //! - the surplus cap protects the *protocol's* cut only: with `0 ≤ σ < π_L` the liquidator's
@@ -364,7 +364,7 @@ fn price(decimals: u8) -> BoxedStrategy<I80F48> {
     }
 }
 
-/// A market's risk parameters within governance bounds (DESIGN section 9).
+/// A market's risk parameters within governance bounds (SPEC section 8).
 #[derive(Clone, Copy, Debug)]
 struct Market {
     /// Liquidation penalty `π ∈ [0, 25%]`.
@@ -651,7 +651,7 @@ fn fail(msg: String) -> TestCaseError {
     TestCaseError::fail(msg)
 }
 
-/// Checks every property of DESIGN section 11 on one realistic call.
+/// Checks every property of SPEC section 11 on one realistic call.
 fn check(c: &Case) -> Result<Report, TestCaseError> {
     let mut r = Report::default();
     let health = c.health();
@@ -828,7 +828,7 @@ fn check_plan(
     // its overflow path: then it is up to p_i · δ of value lower (see `may_overflow`).
     let seize_overflow = may_overflow(repaid_f * one_pe.to_num::<f64>(), d_i);
     if plan.bound == RepayBound::Need {
-        // x_need is exact (DESIGN section 6): (x_need − 1) · κ · u_j < deficit ≤ x_need · κ · u_j.
+        // x_need is exact (SPEC section 5): (x_need − 1) · κ · u_j < deficit ≤ x_need · κ · u_j.
         // With κ' the plan's κ: x_need = ceil(native_amount_ceil(q, p_j, d_j)), q =
         // div_ceil(deficit, κ') < deficit / κ' + δ; the ceiling of a rounded-up quotient is the
         // ceiling of the exact one, so x_need − 1 < q · 10^d_j / p_j and (x_need − 1) · κ' · u_j
@@ -1795,7 +1795,7 @@ fn bps_pos(deposit: u64, debt: u64, price: f64, wa_bps: u64, wl_bps: u64) -> Hea
 
 /// `x_need` was `ceil(−end / (κ · p_j))` with the product κ·p_j truncated: for a token worth
 /// 1e-9 USD per native unit, κ·p_j = 7.5e-11 keeps ~15 significant bits, and x_need overshot
-/// by ~3.5e7 units. DESIGN's 950 USD / 1000 USD account with the debt in a 9-decimal token.
+/// by ~3.5e7 units. The specification's 950 USD / 1000 USD account with the debt in a 9-decimal token.
 #[test]
 fn regression_x_need_exact_for_small_unit_prices() {
     // USDC 1e9 native (1000 USD, wA 0.9), debt 9.5e11 native at 1e-9 (950 USD, wL 1), π 5 %.

@@ -95,6 +95,7 @@ async fn every_privileged_instruction_needs_its_signer() {
             ix::market_add(
                 &admin,
                 &payer.pubkey(),
+                test_symbol(&[0xee; 32]),
                 &mint,
                 &oracle,
                 1,
@@ -210,6 +211,7 @@ async fn every_privileged_instruction_needs_its_signer() {
     let add = ix::market_add(
         &admin,
         &payer.pubkey(),
+        test_symbol(&[0xee; 32]),
         &mint,
         &oracle,
         1,
@@ -339,6 +341,7 @@ async fn protocol_init_and_account_create_twice_are_refused() {
     let again = ix::market_add(
         &admin,
         &admin,
+        test_symbol(&[0xee; 32]),
         &env.sol.mint,
         &env.sol.oracle,
         1,

@@ -187,6 +187,12 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
         "a partial liquidation"
     );
     units.insert("liquidate", program_units(&out));
+    // The insurance and treasury shares the liquidation left in SOL's vault, collected.
+    let out = env
+        .send(&[ix::market_collect_fees(&env.sol.mint)], &[])
+        .await
+        .expect("collect");
+    units.insert("market_collect_fees", program_units(&out));
     if std::env::var_os("SCALPEL_CU_LOGS").is_some() {
         for l in &out.logs {
             println!("{positions} positions log: {l}");
@@ -201,14 +207,12 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
         env.set_price(m, "0.0000001", "0").await;
     }
     let pairs = env.pairs(&victim, None, None).await;
-    let deposits = env.deposit_markets(&victim).await;
     let out = env
         .send(
             &[ix::bad_debt_resolve(
                 &victim.account,
                 &env.usdc.mint,
                 &pairs,
-                &deposits,
             )],
             &[],
         )
@@ -244,5 +248,21 @@ async fn compute_units() {
             table["deposit"][0] > 5_000,
             "SBF_OUT_DIR set but the program ran natively"
         );
+        // Issue 13: an 8-position liquidation under 60 000 units, and no instruction of an
+        // 8-position account near the 200 000 default budget.
+        let liquidate = table["liquidate"][2];
+        assert!(
+            liquidate < 60_000,
+            "an 8-position liquidation took {liquidate} units"
+        );
+        for (k, v) in &table {
+            if *k != "liquidate tx bytes" {
+                assert!(
+                    v[2] < 100_000,
+                    "{k} of an 8-position account took {} units",
+                    v[2]
+                );
+            }
+        }
     }
 }

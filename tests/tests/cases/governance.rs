@@ -1,4 +1,4 @@
-//! Governance (DESIGN section 9): two-step admin, timelocked parameters checked at queue and at
+//! Governance (SPEC section 8): two-step admin, timelocked parameters checked at queue and at
 //! apply, cancel, the guardian that can only tighten, bounded liquidation pauses, the
 //! maintenance-weight shift, treasury withdrawal. Every refusal leaves every account unchanged.
 
@@ -555,10 +555,16 @@ async fn paused_liquidations_resume_by_themselves() {
         .await
         .unwrap();
 
-    // The treasury earned its share; only the admin withdraws it, to any SOL account.
+    // The treasury earned its share, held in the vault until anyone collects it; only the
+    // admin withdraws it, to any SOL account.
     let tre = pda::treasury_vault(&env.sol.market);
-    let earned = env.balance(&tre).await;
+    let earned = env.market(&env.sol).await.treasury_pending;
     assert!(earned > 0);
+    assert_eq!(env.balance(&tre).await, 0);
+    env.send(&[ix::market_collect_fees(&env.sol.mint)], &[])
+        .await
+        .unwrap();
+    assert_eq!(env.balance(&tre).await, earned);
     let dest =
         token::create_token_account(&env.chain, &env.admin, &env.sol.mint, &env.admin.pubkey())
             .await

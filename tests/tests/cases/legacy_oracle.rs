@@ -44,6 +44,7 @@ async fn legacy_push_oracle_prices_a_market() {
         &[ix::market_add(
             &env.admin.pubkey(),
             &env.admin.pubkey(),
+            test_symbol(&[0xee; 32]),
             &mint,
             &oracle,
             0,

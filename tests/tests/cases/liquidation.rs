@@ -1,7 +1,7 @@
-//! Partial liquidation, chained pairs, dust close-out, bad debt, refusals (DESIGN sections 6, 7).
+//! Partial liquidation, chained pairs, dust close-out, bad debt, refusals (SPEC sections 5 and 6).
 
 use crate::program_test::*;
-use scalpel::events::{BadDebtResolved, LiquidationEvent};
+use scalpel::events::{BadDebtResolved, FeesCollected, LiquidationEvent};
 use scalpel::math::I80F48;
 use scalpel::params::ProtocolParams;
 use scalpel_client::{events, health, ix, pda, token, Chain};
@@ -109,12 +109,49 @@ async fn partial_liquidation_restores_the_target_exactly() {
         b_liq_usdc - e.repaid
     );
     assert_eq!(env.balance(&liq.token(&env.sol)).await, e.to_liquidator);
+    // The insurance and treasury shares stay in the vault, recorded on the market...
+    let m = env.market(&env.sol).await;
+    assert_eq!(
+        (m.insurance_pending, m.treasury_pending),
+        (e.to_insurance, e.to_treasury)
+    );
+    assert_eq!(
+        (env.balance(&ins).await, env.balance(&tre).await),
+        (b_ins, 0)
+    );
+    assert_eq!(
+        env.balance(&env.sol.vault()).await,
+        10_000_000_000 - e.to_liquidator
+    );
+    // ...until anyone collects them into the insurance and treasury vaults.
+    let out = env
+        .send(&[ix::market_collect_fees(&env.sol.mint)], &[])
+        .await
+        .expect("collect");
+    let c = &events::parse::<FeesCollected>(&out.logs)[0];
+    assert_eq!(
+        (
+            c.to_insurance,
+            c.to_treasury,
+            c.insurance_pending,
+            c.treasury_pending
+        ),
+        (e.to_insurance, e.to_treasury, 0, 0)
+    );
     assert_eq!(env.balance(&ins).await, b_ins + e.to_insurance);
     assert_eq!(env.balance(&tre).await, e.to_treasury);
     assert_eq!(
         env.balance(&env.sol.vault()).await,
         10_000_000_000 - e.seized
     );
+    let m = env.market(&env.sol).await;
+    assert_eq!((m.insurance_pending, m.treasury_pending), (0, 0));
+    env.expect_rejected(
+        &[ix::market_collect_fees(&env.sol.mint)],
+        &[],
+        "NothingToCollect",
+    )
+    .await;
     let after = view(&env, &victim).await;
     assert!(!after.liquidatable && !after.being_liquidated);
     assert_eq!(after.end, e.end_after);
@@ -340,7 +377,6 @@ async fn insolvent_account_then_bad_debt_is_covered_and_socialized() {
                 &victim.account,
                 &env.usdc.mint,
                 &pairs,
-                &env.deposit_markets(&victim).await,
             )],
             &[],
         )
@@ -399,28 +435,24 @@ async fn liquidation_refusals_change_nothing() {
     };
     env.expect_rejected(&[go(&same, &pairs)], &[&liq.key], "LiquidationSameMarket")
         .await;
-    // The liquidator's own SOL account given as the insurance vault.
-    let mut stolen = go(&a, &pairs);
-    let ins = pda::insurance_vault(&env.sol.market);
-    for m in stolen.accounts.iter_mut() {
-        if m.pubkey == ins {
-            m.pubkey = liq.token(&env.sol);
-        }
-    }
-    env.expect_rejected(&[stolen], &[&liq.key], "WrongVault")
-        .await;
     // USDC's vault as SOL's vault.
     let mut wrong = go(&a, &pairs);
     wrong.accounts[4].pubkey = env.usdc.vault();
     env.expect_rejected(&[wrong], &[&liq.key], "WrongVault")
         .await;
-    // A protocol vault posing as the liquidator's receiving account.
-    let posing = ix::LiquidateAccounts {
-        liquidator_asset_token: pda::treasury_vault(&env.sol.market),
-        ..a
-    };
-    env.expect_rejected(&[go(&posing, &pairs)], &[&liq.key], "DuplicateAccount")
-        .await;
+    // A vault of the asset market posing as the liquidator's receiving account.
+    for vault in [
+        env.sol.vault(),
+        pda::insurance_vault(&env.sol.market),
+        pda::treasury_vault(&env.sol.market),
+    ] {
+        let posing = ix::LiquidateAccounts {
+            liquidator_asset_token: vault,
+            ..a
+        };
+        env.expect_rejected(&[go(&posing, &pairs)], &[&liq.key], "DuplicateAccount")
+            .await;
+    }
     // Incomplete and substituted health accounts.
     env.expect_rejected(
         &[go(&a, &pairs[..1])],
@@ -468,7 +500,6 @@ async fn liquidation_refusals_change_nothing() {
             &victim.account,
             &env.usdc.mint,
             &pairs,
-            &env.deposit_markets(&victim).await,
         )],
         &[],
         "BadDebtNotEligible",
@@ -504,7 +535,6 @@ async fn bad_debt_beyond_deposits_leaves_a_deficit_not_a_dead_market() {
                 &victim.account,
                 &env.usdc.mint,
                 &pairs,
-                &env.deposit_markets(&victim).await,
             )],
             &[],
         )

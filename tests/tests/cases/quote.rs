@@ -1,6 +1,6 @@
 //! `scalpel_client::quote` against the program: health bit for bit with `health_view`, the
 //! liquidation price flips `liquidatable` where it says, and the quoted plan is what `liquidate`
-//! executes (DESIGN sections 5, 6 and 10).
+//! executes (SPEC sections 4, 5 and 10).
 
 use crate::program_test::*;
 use scalpel::events::LiquidationEvent;

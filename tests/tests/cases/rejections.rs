@@ -1,4 +1,4 @@
-//! Every bad-input class of DESIGN section 11 that applies to the core instructions: each fails
+//! Every bad-input class of SPEC section 11 that applies to the core instructions: each fails
 //! with its named error and leaves every account byte and balance unchanged.
 
 use super::user_flows::borrower_setup;
@@ -44,9 +44,36 @@ async fn governance_inputs_are_checked() {
         feed_id: feed,
     };
     env.set_price(&m, "2", "0").await;
-    let add = |admin: &Pubkey, params: MarketParams| {
-        ix::market_add(admin, &env.admin.pubkey(), &mint, &oracle, 1, feed, params)
+    let add_named = |admin: &Pubkey, symbol: [u8; 16], params: MarketParams| {
+        ix::market_add(
+            admin,
+            &env.admin.pubkey(),
+            symbol,
+            &mint,
+            &oracle,
+            1,
+            feed,
+            params,
+        )
     };
+    let add = |admin: &Pubkey, params: MarketParams| add_named(admin, test_symbol(&feed), params);
+
+    // A ticker that is empty, has a space or a control byte, or bytes after its padding.
+    let mut after_padding = *b"SOL\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    after_padding[5] = b'X';
+    for symbol in [
+        [0u8; 16],
+        *b"S L\0\0\0\0\0\0\0\0\0\0\0\0\0",
+        *b"SOL\n\0\0\0\0\0\0\0\0\0\0\0\0",
+        after_padding,
+    ] {
+        env.expect_rejected(
+            &[add_named(&env.admin.pubkey(), symbol, sol_params())],
+            &[],
+            "InvalidSymbol",
+        )
+        .await;
+    }
 
     // Non-admin signer.
     let mallory = Keypair::new();
@@ -124,6 +151,7 @@ async fn governance_inputs_are_checked() {
     let wrong_feed = ix::market_add(
         &env.admin.pubkey(),
         &env.admin.pubkey(),
+        test_symbol(&[0xee; 32]),
         &mint,
         &oracle,
         1,
@@ -156,6 +184,7 @@ async fn governance_inputs_are_checked() {
     let legacy_kind = ix::market_add(
         &env.admin.pubkey(),
         &env.admin.pubkey(),
+        test_symbol(&[0xee; 32]),
         &mint,
         &oracle,
         0,
@@ -167,6 +196,7 @@ async fn governance_inputs_are_checked() {
     let bad_kind = ix::market_add(
         &env.admin.pubkey(),
         &env.admin.pubkey(),
+        test_symbol(&[0xee; 32]),
         &mint,
         &oracle,
         7,
@@ -548,6 +578,7 @@ async fn remaining_refusals_are_named() {
         &[ix::market_add(
             &admin,
             &admin,
+            test_symbol(&[0xee; 32]),
             &mint,
             &oracle,
             1,

@@ -119,12 +119,7 @@ async fn solvent_dust_account_keeps_its_debt() {
     assert!(view(&env, &u).await.liquidatable);
     let pairs = env.pairs(&u, None, None).await;
     env.expect_rejected(
-        &[ix::bad_debt_resolve(
-            &u.account,
-            &env.usdc.mint,
-            &pairs,
-            &[env.sol.market],
-        )],
+        &[ix::bad_debt_resolve(&u.account, &env.usdc.mint, &pairs)],
         &[],
         "BadDebtNotEligible",
     )
@@ -132,7 +127,7 @@ async fn solvent_dust_account_keeps_its_debt() {
 }
 
 /// An insolvent account's last deposit (worth less than the dust threshold) goes to that market's
-/// insurance vault before its debt is forgiven: the owner keeps nothing the insurers paid for.
+/// insurance fund before its debt is forgiven: the owner keeps nothing the insurers paid for.
 #[tokio::test]
 async fn bad_debt_moves_the_remaining_deposit_to_insurance() {
     let env = Env::new().await;
@@ -149,7 +144,6 @@ async fn bad_debt_moves_the_remaining_deposit_to_insurance() {
                 &victim.account,
                 &env.usdc.mint,
                 &pairs,
-                &[env.sol.market],
             )],
             &[],
         )
@@ -157,6 +151,11 @@ async fn bad_debt_moves_the_remaining_deposit_to_insurance() {
         .expect("bad debt");
     let b = &events::parse::<BadDebtResolved>(&out.logs)[0];
     assert_eq!(b.debt, 750_000_000);
+    // The deposit is the SOL insurance fund's now: held in the vault until collected.
+    assert_eq!(env.market(&env.sol).await.insurance_pending, 10_000_000_000);
+    env.send(&[ix::market_collect_fees(&env.sol.mint)], &[])
+        .await
+        .expect("collect");
     assert_eq!(env.balance(&sol_insurance).await, before + 10_000_000_000);
     let acc = env.margin(&victim.account).await;
     assert!(acc.is_empty(), "no deposit and no debt left: {acc:?}");
@@ -425,12 +424,7 @@ async fn tiny_market_socialization_keeps_a_floor() {
     let pairs = env.pairs(&victim, None, None).await;
     let out = env
         .send(
-            &[ix::bad_debt_resolve(
-                &victim.account,
-                &t.mint,
-                &pairs,
-                &[env.sol.market],
-            )],
+            &[ix::bad_debt_resolve(&victim.account, &t.mint, &pairs)],
             &[],
         )
         .await
@@ -622,6 +616,7 @@ async fn listing_refuses_freeze_authority_and_token_2022_mints() {
         &[ix::market_add(
             &admin,
             &admin,
+            test_symbol(&[0xee; 32]),
             &m.mint,
             &oracle,
             1,
@@ -662,6 +657,7 @@ async fn listing_refuses_freeze_authority_and_token_2022_mints() {
         &[ix::market_add(
             &admin,
             &admin,
+            test_symbol(&[0xee; 32]),
             &t22,
             &oracle,
             1,

@@ -210,6 +210,7 @@ impl Env {
             &[ix::market_add(
                 &self.admin.pubkey(),
                 &self.admin.pubkey(),
+                test_symbol(&feed_id),
                 &mint,
                 &oracle,
                 1,
@@ -352,12 +353,6 @@ impl Env {
         health::markets(&self.chain).await.expect("markets")
     }
 
-    /// Markets of `user`'s deposit positions in slot order (`bad_debt_resolve`'s extra accounts).
-    pub async fn deposit_markets(&self, user: &User) -> Vec<Pubkey> {
-        let account = self.margin(&user.account).await;
-        health::deposit_markets(&account, &self.markets().await)
-    }
-
     /// Health pairs of `user` after opening `open` / closing `close`.
     pub async fn pairs(
         &self,
@@ -403,6 +398,12 @@ impl Env {
             "a rejected transaction ({name}) changed state"
         );
     }
+}
+
+/// A test market's ticker, from its feed id (the harness names markets by feed).
+pub fn test_symbol(feed_id: &[u8; 32]) -> [u8; 16] {
+    scalpel::params::symbol_bytes(&format!("T{:02x}{:02x}", feed_id[0], feed_id[1]))
+        .expect("a valid ticker")
 }
 
 fn dummy() -> MarketFixture {

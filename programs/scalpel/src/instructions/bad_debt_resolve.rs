@@ -1,11 +1,12 @@
-//! Forgives the debt of an insolvent account with nothing worth seizing left (DESIGN section 7,
+//! Forgives the debt of an insolvent account with nothing worth seizing left (docs/SPEC.md,
 //! with the eligibility rule of `Health::is_bad_debt`): every deposit the account still holds
-//! goes to its market's insurance vault first (the owner keeps nothing the insurers pay for),
-//! then the debt market's insurance vault covers what it can, the rest is socialized over the
-//! market's depositors (`math::bad_debt::socialize`), and what cannot be socialized is recorded
-//! as the market's deficit.
+//! goes to its market's insurance fund first (the owner keeps nothing the insurers pay for;
+//! the tokens stay in that market's vault as `insurance_pending`), then the debt market's
+//! insurance covers what it can (its pending share in the vault first, then its insurance
+//! vault), the rest is socialized over the market's depositors (`math::bad_debt::socialize`),
+//! and what cannot be socialized is recorded as the market's deficit.
 
-use super::transfer_from_market;
+use super::{token_amount, transfer_from_market};
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::{BadDebtResolved, DepositForfeited};
@@ -13,11 +14,10 @@ use crate::health_accounts::{health_of, resolve_positions, PriceAge, ResolvedPos
 use crate::math::{bad_debt::socialize, shares, SafeMath, I80F48};
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
-/// Accounts of `bad_debt_resolve`. Remaining accounts: the account's health pairs (markets
-/// writable), then the vault and insurance vault of each deposit position's market, in slot
-/// order.
+/// Accounts of `bad_debt_resolve`. Remaining accounts: the account's health pairs, markets
+/// writable (a deposit's market records what the account forfeits).
 #[derive(Accounts)]
 pub struct BadDebtResolve<'info> {
     /// Protocol (dust threshold).
@@ -30,12 +30,12 @@ pub struct BadDebtResolve<'info> {
     #[account(mut, has_one = vault @ ScalpelError::WrongVault,
         has_one = insurance_vault @ ScalpelError::WrongVault)]
     pub market: AccountLoader<'info, Market>,
-    /// The market's vault.
+    /// CHECK: the market's vault (its address).
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
-    /// The market's insurance vault.
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: the market's insurance vault (its address; balance read in place).
     #[account(mut)]
-    pub insurance_vault: Box<Account<'info, TokenAccount>>,
+    pub insurance_vault: UncheckedAccount<'info>,
     /// SPL Token.
     pub token_program: Program<'info, Token>,
 }
@@ -50,11 +50,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
     };
     let protocol = *ctx.accounts.protocol.load()?;
     let account = *ctx.accounts.account.load()?;
-    let pair_count = 2 * account.active_positions().count();
-    if ctx.remaining_accounts.len() < pair_count {
-        return err!(ScalpelError::HealthAccountsMismatch);
-    }
-    let (pairs, vaults) = ctx.remaining_accounts.split_at(pair_count);
+    let pairs = ctx.remaining_accounts;
     let resolved = resolve_positions(&account, pairs, now, PriceAge::Maintenance)?;
     // Deposits priced by a failing oracle count as zero here, as in a liquidation.
     if !health_of(&protocol, &resolved)?.is_bad_debt(protocol.dust_threshold()) {
@@ -66,31 +62,23 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
         return err!(ScalpelError::NoDebt);
     }
 
-    let deposits: Vec<(usize, &ResolvedPosition)> = resolved
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.shares > I80F48::ZERO)
-        .collect();
-    if vaults.len() != 2 * deposits.len() {
-        return err!(ScalpelError::HealthAccountsMismatch);
-    }
-    for ((k, r), v) in deposits.into_iter().zip(vaults.chunks_exact(2)) {
-        forfeit_deposit(
-            &ctx.accounts.token_program,
-            &ctx.accounts.account,
-            r,
-            &pairs[2 * k],
-            &v[0],
-            &v[1],
-            now,
-        )?;
+    for (k, r) in resolved.iter().enumerate() {
+        if r.shares > I80F48::ZERO {
+            forfeit_deposit(&ctx.accounts.account, r, &pairs[2 * k], now)?;
+        }
     }
 
-    let (debt, covered, socialized, deficit, deposit_index, mint, bump) = {
+    let insurance_held = token_amount(&ctx.accounts.insurance_vault)?;
+    let (debt, covered, from_vault, socialized, deficit, deposit_index, mint, bump) = {
         let mut m = ctx.accounts.market.load_mut()?;
         let owed = I80F48::ZERO.safe_sub(debt_shares)?;
         let debt = shares::debt_balance(owed, m.borrow_index.get())?;
-        let covered = debt.min(ctx.accounts.insurance_vault.amount);
+        // The insurance share already in the vault first (no transfer), then the insurance
+        // vault.
+        let from_pending = debt.min(m.insurance_pending);
+        let from_vault = debt.safe_sub(from_pending)?.min(insurance_held);
+        let covered = from_pending.safe_add(from_vault)?;
+        m.insurance_pending = m.insurance_pending.safe_sub(from_pending)?;
         let s = socialize(
             debt.safe_sub(covered)?,
             m.total_deposits()?,
@@ -103,6 +91,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
         (
             debt,
             covered,
+            from_vault,
             s.socialized,
             m.deficit,
             s.deposit_index,
@@ -122,7 +111,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
         ctx.accounts.market.to_account_info(),
         &mint,
         bump,
-        covered,
+        from_vault,
     )?;
     crate::runtime::emit_event(&BadDebtResolved {
         account: ctx.accounts.account.key(),
@@ -136,42 +125,25 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
     Ok(())
 }
 
-/// Moves the whole deposit `r` (shares burned, tokens from the market's vault to its insurance
-/// vault) and frees its slot.
+/// Burns the whole deposit `r` and gives it to its market's insurance fund (the tokens stay in
+/// that market's vault, recorded as `insurance_pending`), freeing the slot. No tokens move, so
+/// a vault whose tokens are lent out does not hold the resolution up.
 fn forfeit_deposit<'info>(
-    token_program: &Program<'info, Token>,
     account: &AccountLoader<'info, MarginAccount>,
     r: &ResolvedPosition,
     market_ai: &'info AccountInfo<'info>,
-    vault_ai: &'info AccountInfo<'info>,
-    insurance_ai: &'info AccountInfo<'info>,
     now: i64,
 ) -> Result<()> {
     let loader = AccountLoader::<Market>::try_from(market_ai)?;
-    let (amount, mint, bump) = {
+    let amount = {
         let mut m = loader.load_mut()?;
-        if *vault_ai.key != m.vault || *insurance_ai.key != m.insurance_vault {
-            return err!(ScalpelError::WrongVault);
-        }
         m.accrue_to(now)?;
         let amount = shares::deposit_balance(r.shares, m.deposit_index.get())?;
         m.apply_share_deltas(I80F48::ZERO.safe_sub(r.shares)?, I80F48::ZERO)?;
-        (amount, m.mint, m.bump)
+        m.insurance_pending = m.insurance_pending.safe_add(amount)?;
+        amount
     };
-    let vault = Account::<TokenAccount>::try_from(vault_ai)?;
-    if vault.amount < amount {
-        return err!(ScalpelError::InsufficientLiquidity);
-    }
     account.load_mut()?.set_shares(r.slot, I80F48::ZERO);
-    transfer_from_market(
-        token_program,
-        vault.to_account_info(),
-        insurance_ai.clone(),
-        market_ai.clone(),
-        &mint,
-        bump,
-        amount,
-    )?;
     crate::runtime::emit_event(&DepositForfeited {
         account: account.key(),
         market: *market_ai.key,

@@ -1,13 +1,16 @@
-//! Permissionless partial liquidation of one (asset, liability) pair (DESIGN section 6): repays
+//! Permissionless partial liquidation of one (asset, liability) pair (docs/SPEC.md): repays
 //! exactly the debt that brings `health_end` back to zero, never more, and splits the seized
-//! collateral between the liquidator, the insurance vault and the treasury vault.
+//! collateral between the liquidator, the insurance fund and the treasury. The liquidator is
+//! paid in tokens; the other two shares stay in the asset vault, recorded on the market
+//! (`insurance_pending`, `treasury_pending`) until `market_collect_fees` moves them.
 
-use super::{token_amount, token_mint, transfer_from_market, transfer_from_user};
+use super::{token_amount, token_mint, token_owner, transfer_from_market, transfer_from_user};
 use crate::errors::ScalpelError;
 use crate::events::LiquidationEvent;
 use crate::health_accounts::{position_input, resolve_positions, PriceAge};
 use crate::math::{
-    compute_maint_health, liquidation::plan_liquidation_from, shares, HealthPosition, I80F48,
+    compute_maint_health, liquidation::plan_liquidation_from, shares, HealthPosition, SafeMath,
+    I80F48,
 };
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
@@ -23,7 +26,7 @@ pub struct LiquidateArgs {
 /// Accounts of `liquidate`; remaining accounts: the liquidatee's health pairs (current).
 ///
 /// Token accounts are checked by address (the market's own vaults) or read in place (the
-/// liquidator's mints): deserializing six token accounts costs thousands of compute units, and
+/// liquidator's mints): deserializing four token accounts costs thousands of compute units, and
 /// the token program checks owners and balances when it transfers.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -45,12 +48,6 @@ pub struct Liquidate<'info> {
     /// CHECK: `j`'s vault (its address).
     #[account(mut, address = liab_market.load()?.vault @ ScalpelError::WrongVault)]
     pub liab_vault: UncheckedAccount<'info>,
-    /// CHECK: `i`'s insurance vault (its address).
-    #[account(mut, address = asset_market.load()?.insurance_vault @ ScalpelError::WrongVault)]
-    pub insurance_vault: UncheckedAccount<'info>,
-    /// CHECK: `i`'s treasury vault (its address).
-    #[account(mut, address = asset_market.load()?.treasury_vault @ ScalpelError::WrongVault)]
-    pub treasury_vault: UncheckedAccount<'info>,
     /// Any wallet but the account's owner.
     pub liquidator: Signer<'info>,
     /// CHECK: the liquidator's SPL token account of `j`, paying `x` (mint read in place).
@@ -64,7 +61,7 @@ pub struct Liquidate<'info> {
 }
 
 impl Liquidate<'_> {
-    /// Distinct markets, not the owner, no protocol vault posing as the liquidator's account.
+    /// Distinct markets, not the owner, no market vault posing as the liquidator's account.
     pub fn validate(&self) -> Result<()> {
         if self.asset_market.key() == self.liab_market.key() {
             return err!(ScalpelError::LiquidationSameMarket);
@@ -72,10 +69,8 @@ impl Liquidate<'_> {
         if self.liquidatee.load()?.owner == self.liquidator.key() {
             return err!(ScalpelError::SelfLiquidation);
         }
-        let receiver = self.liquidator_asset_token.key();
-        if receiver == self.asset_vault.key()
-            || receiver == self.insurance_vault.key()
-            || receiver == self.treasury_vault.key()
+        // Every vault of the asset market (liquidity, insurance, treasury) belongs to its PDA.
+        if token_owner(&self.liquidator_asset_token)? == self.asset_market.key()
             || self.liquidator_liab_token.key() == self.liab_vault.key()
         {
             return err!(ScalpelError::DuplicateAccount);
@@ -145,7 +140,8 @@ pub fn handler<'info>(
     )
     .map_err(ScalpelError::from)?;
     crate::cu_trace!("liquidate: planned");
-    if token_amount(&ctx.accounts.asset_vault)? < plan.seized {
+    // Only the liquidator's share leaves the vault.
+    if token_amount(&ctx.accounts.asset_vault)? < plan.to_liquidator {
         return err!(ScalpelError::InsufficientLiquidity);
     }
 
@@ -171,6 +167,8 @@ pub fn handler<'info>(
             return err!(ScalpelError::MathOverflow);
         }
         a.apply_share_deltas(w.deposit_shares_delta, w.borrow_shares_delta)?;
+        a.insurance_pending = a.insurance_pending.safe_add(plan.to_insurance)?;
+        a.treasury_pending = a.treasury_pending.safe_add(plan.to_treasury)?;
         l.apply_share_deltas(r.deposit_shares_delta, r.borrow_shares_delta)?;
         acc.set_shares(a_slot, w.new_shares);
         acc.set_shares(l_slot, r.new_shares);
@@ -193,7 +191,7 @@ pub fn handler<'info>(
     };
 
     crate::cu_trace!("liquidate: shares moved, health re-checked");
-    // Tokens: the liquidator pays x of j; i's vault pays the three shares.
+    // Tokens: the liquidator pays x of j and receives its share from i's vault.
     transfer_from_user(
         &ctx.accounts.token_program,
         ctx.accounts.liquidator_liab_token.to_account_info(),
@@ -201,31 +199,15 @@ pub fn handler<'info>(
         ctx.accounts.liquidator.to_account_info(),
         plan.repay,
     )?;
-    let market_ai = ctx.accounts.asset_market.to_account_info();
-    for (to, amount) in [
-        (
-            ctx.accounts.liquidator_asset_token.to_account_info(),
-            plan.to_liquidator,
-        ),
-        (
-            ctx.accounts.insurance_vault.to_account_info(),
-            plan.to_insurance,
-        ),
-        (
-            ctx.accounts.treasury_vault.to_account_info(),
-            plan.to_treasury,
-        ),
-    ] {
-        transfer_from_market(
-            &ctx.accounts.token_program,
-            ctx.accounts.asset_vault.to_account_info(),
-            to,
-            market_ai.clone(),
-            &asset_mint,
-            asset_bump,
-            amount,
-        )?;
-    }
+    transfer_from_market(
+        &ctx.accounts.token_program,
+        ctx.accounts.asset_vault.to_account_info(),
+        ctx.accounts.liquidator_asset_token.to_account_info(),
+        ctx.accounts.asset_market.to_account_info(),
+        &asset_mint,
+        asset_bump,
+        plan.to_liquidator,
+    )?;
 
     crate::cu_trace!("liquidate: tokens moved (CPIs)");
     // Post-checks on the real balances (shares rounded against the liquidatee).

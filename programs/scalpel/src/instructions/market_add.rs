@@ -13,7 +13,7 @@ use crate::errors::ScalpelError;
 use crate::events::MarketAdded;
 use crate::math::{WrappedI80F48, I80F48};
 use crate::oracle::{self, OracleKind, RawDetail};
-use crate::params::{bps_fraction, MarketParams};
+use crate::params::{bps_fraction, symbol_is_valid, MarketParams};
 use crate::state::{Market, Protocol, MARKET_QUARANTINED};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program_pack::Pack;
@@ -62,6 +62,8 @@ impl core::ops::Deref for ListingMint {
 /// Arguments of `market_add`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct MarketAddArgs {
+    /// Ticker ([`crate::params::symbol_bytes`]).
+    pub symbol: [u8; 16],
     /// [`OracleKind`] byte: 0 legacy, 1 pull.
     pub oracle_kind: u8,
     /// Pull feed id (must match the oracle account's); zeros for legacy.
@@ -113,6 +115,9 @@ pub struct MarketAdd<'info> {
 impl MarketAdd<'_> {
     /// Bounds, decimals, room for another market, and an oracle of the declared kind and feed.
     pub fn validate(&self, args: &MarketAddArgs) -> Result<()> {
+        if !symbol_is_valid(&args.symbol) {
+            return err!(ScalpelError::InvalidSymbol);
+        }
         args.params.validate()?;
         if self.mint.decimals > MAX_DECIMALS {
             return err!(ScalpelError::InvalidDecimals);
@@ -141,6 +146,7 @@ pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
     let mut m = ctx.accounts.market.load_init()?;
     let p = args.params;
     m.mint = ctx.accounts.mint.key();
+    m.symbol = args.symbol;
     m.vault = ctx.accounts.vault.key();
     m.insurance_vault = ctx.accounts.insurance_vault.key();
     m.treasury_vault = ctx.accounts.treasury_vault.key();
@@ -174,6 +180,7 @@ pub fn handler(ctx: Context<MarketAdd>, args: MarketAddArgs) -> Result<()> {
     crate::runtime::emit_event(&MarketAdded {
         market: ctx.accounts.market.key(),
         mint: m.mint,
+        symbol: m.symbol,
         market_index: m.market_index,
         oracle: m.oracle,
         oracle_kind: m.oracle_kind,

@@ -15,6 +15,7 @@ pub mod insurance_fund;
 pub mod liquidate;
 pub mod market_accrue;
 pub mod market_add;
+pub mod market_collect_fees;
 pub mod params_apply_market;
 pub mod params_apply_protocol;
 pub mod params_cancel;
@@ -56,6 +57,8 @@ pub use market_accrue::*;
 #[allow(ambiguous_glob_reexports)]
 pub use market_add::*;
 #[allow(ambiguous_glob_reexports)]
+pub use market_collect_fees::*;
+#[allow(ambiguous_glob_reexports)]
 pub use params_apply_market::*;
 #[allow(ambiguous_glob_reexports)]
 pub use params_apply_protocol::*;
@@ -88,6 +91,17 @@ pub fn token_mint(ai: &AccountInfo) -> Result<Pubkey> {
     let data = token_data(ai)?;
     Ok(Pubkey::new_from_array(
         data[..32]
+            .try_into()
+            .map_err(|_| ErrorCode::AccountDidNotDeserialize)?,
+    ))
+}
+
+/// The authority of an SPL token account, read in place (every vault of a market belongs to the
+/// market's PDA).
+pub fn token_owner(ai: &AccountInfo) -> Result<Pubkey> {
+    let data = token_data(ai)?;
+    Ok(Pubkey::new_from_array(
+        data[32..64]
             .try_into()
             .map_err(|_| ErrorCode::AccountDidNotDeserialize)?,
     ))

@@ -1,4 +1,4 @@
-//! Socializing bad debt over a market's depositors (DESIGN section 7): what insurance did not
+//! Socializing bad debt over a market's depositors (SPEC section 6): what insurance did not
 //! cover lowers the deposit index, rounded against the depositors, and never to zero.
 
 use super::fixed::*;

@@ -1,4 +1,4 @@
-//! Account health (DESIGN section 5): one pure function over resolved positions, used by the
+//! Account health (SPEC section 4): one pure function over resolved positions, used by the
 //! program's instructions, `health_view`, the bot and the CLI alike.
 
 use super::fixed::*;
@@ -225,7 +225,7 @@ impl Health {
     }
 }
 
-/// Computes every health figure (DESIGN section 5) as the sums of each position's contribution.
+/// Computes every health figure (SPEC section 4) as the sums of each position's contribution.
 pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> MathResult<Health> {
     sum_health(positions, params, false)
 }

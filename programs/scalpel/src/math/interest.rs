@@ -1,4 +1,4 @@
-//! Kinked utilization rate curve and index accrual (DESIGN section 8). No protocol fee in v1:
+//! Kinked utilization rate curve and index accrual (SPEC section 7). No protocol fee in v1:
 //! every unit of borrow interest accrues to depositors.
 
 use super::fixed::*;

@@ -1,4 +1,4 @@
-//! Exact partial liquidation (DESIGN section 6), as one pure function used by the `liquidate`
+//! Exact partial liquidation (SPEC section 5), as one pure function used by the `liquidate`
 //! instruction, `health_view`'s plan, the keeper, the scenario runner and the CLI alike.
 
 use super::fixed::*;

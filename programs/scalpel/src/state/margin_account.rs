@@ -50,7 +50,7 @@ pub struct MarginAccount {
     pub version: u8,
     /// PDA bump.
     pub bump: u8,
-    /// 1 while a liquidation is in progress (hysteresis, DESIGN section 5).
+    /// 1 while a liquidation is in progress (hysteresis, SPEC section 4).
     pub being_liquidated: u8,
     /// Explicit padding.
     pub _pad: [u8; 7],

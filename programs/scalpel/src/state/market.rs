@@ -107,8 +107,20 @@ pub struct Market {
     pub liquidation_paused_until: i64,
     /// Withdrawals from this market are paused until this time (guardian; ends by itself).
     pub withdrawals_paused_until: i64,
+    /// Native units of collateral seized for the insurance fund (or forfeited by an insolvent
+    /// account) and still held in the vault: the insurance fund's claim on it, moved by
+    /// `market_collect_fees` and drawn first by `bad_debt_resolve`. Liquidations record it
+    /// instead of transferring, which saves a token CPI each (marginfi's outstanding fees).
+    pub insurance_pending: u64,
+    /// Native units of collateral seized for the treasury and still held in the vault; moved to
+    /// the treasury vault by `market_collect_fees`.
+    pub treasury_pending: u64,
+    /// Ticker set at listing ([`crate::params::symbol_bytes`]: printable ASCII, zero-padded), so
+    /// wallets, the CLI and the TypeScript client name markets from the chain alone (Mango v4's
+    /// `Bank::name`, Drift's `SpotMarket::name`).
+    pub symbol: [u8; 16],
     /// Room for future fields.
-    pub reserved: [u8; 304],
+    pub reserved: [u8; 272],
 }
 
 /// A queued change of a market's parameters, oracle and feed.
@@ -408,6 +420,12 @@ impl Market {
         )
     }
 
+    /// Native units the vault holds for the insurance fund and the treasury beyond what
+    /// depositors can claim.
+    pub fn protocol_pending(&self) -> MathResult<u64> {
+        self.insurance_pending.safe_add(self.treasury_pending)
+    }
+
     /// Total borrows in native units (ceiled).
     pub fn total_borrows(&self) -> MathResult<u64> {
         crate::math::shares::debt_balance(self.total_borrow_shares.get(), self.borrow_index.get())
@@ -428,6 +446,11 @@ impl Market {
         self.total_deposit_shares = d.into();
         self.total_borrow_shares = b.into();
         Ok(())
+    }
+
+    /// The ticker, as listed.
+    pub fn symbol(&self) -> &str {
+        crate::params::symbol_str(&self.symbol)
     }
 
     /// Whether a flag bit is set.

@@ -127,6 +127,10 @@ pub enum Action {
         market: u8,
         bps: u16,
     },
+    /// Anyone moves a market's pending insurance and treasury shares to their vaults.
+    Collect {
+        market: u8,
+    },
     /// The price moves by `move_bps` (within a factor 1 000 of the listing price) with
     /// confidence `conf_bps` of it, published now.
     Price {
@@ -369,6 +373,12 @@ fn actions() -> BoxedStrategy<Action> {
             2,
             (user(), market(), 1..=1_000u16)
                 .prop_map(|(user, market, bps)| Action::Insurance { user, market, bps })
+                .boxed(),
+        ),
+        (
+            2,
+            market()
+                .prop_map(|market| Action::Collect { market })
                 .boxed(),
         ),
         (
@@ -726,6 +736,11 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
             let f = ix::insurance_fund(&u.key.pubkey(), &u.tokens[m], &w.markets[m].mint, amount);
             send(w, &mut out, "insurance_fund", &[f], &[&u.key]).await;
         }
+        Action::Collect { market } => {
+            let m = market as usize % MARKETS;
+            let c = ix::market_collect_fees(&w.markets[m].mint);
+            send(w, &mut out, "market_collect_fees", &[c], &[]).await;
+        }
         Action::Price {
             market,
             move_bps,
@@ -823,20 +838,14 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
                 }
                 _ => (target as usize % holders, market as usize % MARKETS),
             };
-            let (pairs, deposits) = match s.held(ti) {
-                Some(h) => (
-                    health::pairs_after(&h.account, &s.markets, None, None).unwrap_or_default(),
-                    health::deposit_markets(&h.account, &s.markets),
-                ),
-                None => (Vec::new(), Vec::new()),
+            let pairs = match s.held(ti) {
+                Some(h) => {
+                    health::pairs_after(&h.account, &s.markets, None, None).unwrap_or_default()
+                }
+                None => Vec::new(),
             };
             out.note = format!("holder {ti}, market {m}");
-            let b = ix::bad_debt_resolve(
-                &w.holders[ti].account,
-                &w.markets[m].mint,
-                &pairs,
-                &deposits,
-            );
+            let b = ix::bad_debt_resolve(&w.holders[ti].account, &w.markets[m].mint, &pairs);
             send(w, &mut out, "bad_debt_resolve", &[b], &[]).await;
         }
         Action::Params { market, change } => {

@@ -3,8 +3,9 @@
 //! `position_input` through `scalpel_client::health::resolve_positions`, then
 //! `scalpel::math::compute_health` and `plan_liquidation`), never with a copy of a formula.
 //!
-//! 1. Books: each market's vault holds what depositors can claim beyond what borrowers owe,
-//!    `vault + deficit + VAULT_SLACK ≥ total_deposits − total_borrows`; every mint's supply is
+//! 1. Books: each market's vault holds what depositors can claim beyond what borrowers owe, plus
+//!    the insurance and treasury shares recorded in it,
+//!    `vault + deficit + VAULT_SLACK ≥ total_deposits − total_borrows + pending`; every mint's supply is
 //!    what the harness minted, and the known token accounts hold all of it.
 //! 2. Shares: each market's share totals are exactly the sum of the accounts' shares; indices
 //!    never fall, except the deposit index in a successful `bad_debt_resolve`, and then by no
@@ -311,10 +312,13 @@ fn books(w: &World, s: &Snap, v: &mut Vec<String>) {
             continue;
         };
         let backing = s.vault[m] as u128 + mk.deficit as u128 + VAULT_SLACK as u128;
-        if backing < d.saturating_sub(b) as u128 {
+        let pending = mk.insurance_pending as u128 + mk.treasury_pending as u128;
+        // Signed: borrowers may hold the vault's pending tokens too (they are lent like any
+        // deposit), so deposits − borrows can be negative.
+        if (backing as i128) < d as i128 - b as i128 + pending as i128 {
             v.push(format!(
                 "market {m}: vault {} + deficit {} + slack {VAULT_SLACK} < deposits {d} − \
-                 borrows {b}",
+                 borrows {b} + pending {pending}",
                 s.vault[m], mk.deficit
             ));
         }
@@ -427,7 +431,7 @@ async fn exits(w: &World, s: &Snap, v: &mut Vec<String>, stats: &mut Stats, memo
 /// Invariant 5: every pair of a liquidatable account whose two prices pass every check can be
 /// liquidated by the funded liquidator (simulated, `max_repay = u64::MAX`) exactly as the
 /// shared plan says. Allowed refusals: `LiquidationsPaused` while a pause of either market
-/// runs, `InsufficientLiquidity` when the asset vault holds less than the plan seizes.
+/// runs, `InsufficientLiquidity` when the asset vault holds less than the liquidator's share of the plan.
 async fn liquidations(
     w: &World,
     s: &Snap,
@@ -512,7 +516,7 @@ async fn liquidations(
                         let paused = |m: usize| s.now < s.markets[m].1.liquidation_paused_until;
                         let allowed = match f.name.as_str() {
                             "LiquidationsPaused" => paused(am) || paused(lm),
-                            "InsufficientLiquidity" => s.vault[am] < plan.seized,
+                            "InsufficientLiquidity" => s.vault[am] < plan.to_liquidator,
                             _ => false,
                         };
                         if !allowed {
