@@ -4,7 +4,9 @@
 //! own so new groups (`demo`, `scenario`, `keeper`, `quote`, `admin`) slot in as new variants of
 //! [`Command`].
 
+mod account_cmd;
 mod admin_cmd;
+mod cluster;
 mod demo_cmd;
 mod keeper_cmd;
 mod oracle_inspect;
@@ -43,6 +45,9 @@ enum Command {
     /// An account's health, liquidation prices and the exact liquidation plan the program
     /// would accept now.
     Quote(quote_cmd::QuoteArgs),
+    /// A trader's margin account against a cluster: create, deposit, withdraw, borrow, repay,
+    /// close, show.
+    Account(account_cmd::AccountArgs),
 }
 
 /// `scalpel admin …`
@@ -78,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Apply(args)) => admin_cmd::apply(&args),
         Command::Admin(AdminCommand::Show(args)) => admin_cmd::show(&args),
         Command::Quote(args) => quote_cmd::execute(&args),
+        Command::Account(args) => account_cmd::execute(&args),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod quote;
 pub mod rpc;
 pub mod scenario;
 pub mod token;
+pub mod trade;
 pub mod units;
 
 pub use chain::{Chain, TxFailure, TxOutcome};

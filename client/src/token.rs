@@ -104,3 +104,24 @@ pub async fn balance(chain: &dyn Chain, account: &Pubkey) -> Result<u64> {
         None => Ok(0),
     }
 }
+
+/// The owner's associated token account of `mint` (where wallets keep tokens, and where the
+/// trader commands pay from and receive into).
+pub fn associated_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    spl_associated_token_account_client::address::get_associated_token_address(owner, mint)
+}
+
+/// Creates `owner`'s associated token account of `mint` if it does not exist (a no-op when it
+/// does), paid by `payer`.
+pub fn create_associated_account_idempotent(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+) -> solana_sdk::instruction::Instruction {
+    spl_associated_token_account_client::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        &spl_token::ID,
+    )
+}

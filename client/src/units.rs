@@ -36,6 +36,17 @@ pub fn format_amount(native: u64, decimals: u8) -> String {
     format!("{int}.{frac}")
 }
 
+/// A native amount as the shortest UI decimal string (`140200000`, 6 → `"140.2"`), for people;
+/// [`format_amount`] keeps every digit, for scripts.
+pub fn format_amount_short(native: u64, decimals: u8) -> String {
+    let s = format_amount(native, decimals);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A signed native balance as a UI string.
 pub fn format_signed(native: i128, decimals: u8) -> String {
     let abs = format_amount(native.unsigned_abs().min(u64::MAX as u128) as u64, decimals);
