@@ -4,6 +4,8 @@
 //! Features (none by default, so a bot against a cluster compiles no test bank):
 //! - `local`: the in-process chain ([`LocalChain`], solana-program-test), migrations and prices
 //!   applied to it, and the scenario engine that runs on it.
+//! - `localnet`: `local`, served as a local Solana node over JSON-RPC and PubSub
+//!   (`scalpel localnet`).
 
 pub mod admin;
 pub mod chain;
@@ -14,6 +16,8 @@ pub mod ix;
 pub mod keeper;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "localnet")]
+pub mod localnet;
 pub mod pda;
 pub mod pyth;
 pub mod quote;

@@ -1,0 +1,240 @@
+//! PubSub over WebSocket, in Solana's shapes: `accountSubscribe`, `signatureSubscribe`,
+//! `logsSubscribe` (all / mentions), `slotSubscribe` and `rootSubscribe`, each with its
+//! `...Unsubscribe` (answering `true`). Every subscription is a task following the node's event
+//! stream: accounts are compared after each transaction, slot and direct write, so a change made
+//! any way is notified; signatures are notified once, then the subscription ends as on a node.
+
+use super::node::{Event, Node};
+use super::wire::account::ui_account;
+use super::wire::{invalid_params, Params, RpcResult};
+use jsonrpsee::core::server::{PendingSubscriptionSink, SubscriptionSink};
+use jsonrpsee::RpcModule;
+use serde::Serialize;
+use serde_json::{json, Value};
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcSignatureSubscribeConfig, RpcTransactionLogsFilter,
+};
+use solana_rpc_client_api::response::{
+    ProcessedSignatureResult, ReceivedSignatureResult, RpcLogsResponse, RpcSignatureResult,
+};
+use solana_sdk::{account::Account, pubkey::Pubkey};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Registers every subscription.
+pub(super) fn register(m: &mut RpcModule<Node>) -> anyhow::Result<()> {
+    sub(
+        m,
+        [
+            "accountSubscribe",
+            "accountNotification",
+            "accountUnsubscribe",
+        ],
+        |p: &Params| Ok((p.pubkey(0)?, p.config(1)?)),
+        watch_account,
+    )?;
+    sub(
+        m,
+        [
+            "signatureSubscribe",
+            "signatureNotification",
+            "signatureUnsubscribe",
+        ],
+        |p: &Params| Ok((p.signature(0)?, p.config(1)?)),
+        watch_signature,
+    )?;
+    sub(
+        m,
+        ["logsSubscribe", "logsNotification", "logsUnsubscribe"],
+        logs_filter,
+        watch_logs,
+    )?;
+    sub(
+        m,
+        ["slotSubscribe", "slotNotification", "slotUnsubscribe"],
+        |_: &Params| Ok(false),
+        watch_slots,
+    )?;
+    sub(
+        m,
+        ["rootSubscribe", "rootNotification", "rootUnsubscribe"],
+        |_: &Params| Ok(true),
+        watch_slots,
+    )
+}
+
+/// A subscription whose parameters `parse` reads (a bad one is refused with its error) and whose
+/// notifications `run` sends once it is accepted.
+fn sub<T, P, R, Fut>(
+    m: &mut RpcModule<Node>,
+    [subscribe, notification, unsubscribe]: [&'static str; 3],
+    parse: P,
+    run: R,
+) -> anyhow::Result<()>
+where
+    T: Send + 'static,
+    P: Fn(&Params) -> RpcResult<T> + Copy + Send + Sync + 'static,
+    R: Fn(Arc<Node>, SubscriptionSink, T) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    m.register_subscription(
+        subscribe,
+        notification,
+        unsubscribe,
+        move |raw, pending: PendingSubscriptionSink, node, _| async move {
+            match Params::parse(&raw).and_then(|p| parse(&p)) {
+                Err(e) => pending.reject(e).await,
+                Ok(args) => {
+                    if let Ok(sink) = pending.accept().await {
+                        run(node, sink, args).await;
+                    }
+                }
+            }
+        },
+    )?;
+    Ok(())
+}
+
+/// Sends one notification; `false` once the client is gone.
+async fn notify(sink: &SubscriptionSink, result: impl Serialize) -> bool {
+    match serde_json::value::to_raw_value(&result) {
+        Ok(raw) => sink.send(raw).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A notification's `{context: {slot}, value}`.
+fn in_context(slot: u64, value: impl Serialize) -> Value {
+    json!({ "context": { "slot": slot }, "value": value })
+}
+
+/// The next event, `None` when the client left or the node stopped. A subscriber that fell
+/// behind gets `AccountsWritten`: whatever it watches is checked again.
+async fn next(
+    sink: &SubscriptionSink,
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+) -> Option<Event> {
+    tokio::select! {
+        _ = sink.closed() => None,
+        ev = events.recv() => match ev {
+            Ok(ev) => Some(ev),
+            Err(RecvError::Lagged(_)) => Some(Event::AccountsWritten),
+            Err(RecvError::Closed) => None,
+        },
+    }
+}
+
+type AccountArgs = (Pubkey, RpcAccountInfoConfig);
+
+async fn watch_account(node: Arc<Node>, sink: SubscriptionSink, (key, config): AccountArgs) {
+    let encoding = config.encoding.unwrap_or(UiAccountEncoding::Binary);
+    let mut events = node.subscribe();
+    let mut last = node.account(&key);
+    while next(&sink, &mut events).await.is_some() {
+        let now = node.account(&key);
+        if now == last {
+            continue;
+        }
+        // A closed account is notified as an empty one owned by the system program.
+        let shown = now.clone().unwrap_or_else(|| Account {
+            owner: solana_sdk::system_program::ID,
+            ..Account::default()
+        });
+        let Ok(value) = ui_account(
+            &shown,
+            encoding,
+            config.data_slice.as_ref(),
+            &|m: &Pubkey| node.mint_decimals(m),
+        ) else {
+            return;
+        };
+        if !notify(&sink, in_context(node.slot(), value)).await {
+            return;
+        }
+        last = now;
+    }
+}
+
+type SignatureArgs = (
+    solana_sdk::signature::Signature,
+    RpcSignatureSubscribeConfig,
+);
+
+async fn watch_signature(node: Arc<Node>, sink: SubscriptionSink, (sig, config): SignatureArgs) {
+    let processed = |r: &super::ledger::TxRecord| {
+        in_context(
+            r.slot,
+            RpcSignatureResult::ProcessedSignature(ProcessedSignatureResult { err: r.err.clone() }),
+        )
+    };
+    // Subscribe before looking at the ledger so a transaction landing in between is not missed.
+    let mut events = node.subscribe();
+    if let Some(r) = node.ledger.get(&sig) {
+        notify(&sink, processed(&r)).await;
+        return;
+    }
+    while let Some(ev) = next(&sink, &mut events).await {
+        let Event::Transaction(r) = ev else { continue };
+        if r.signature != sig {
+            continue;
+        }
+        if config.enable_received_notification == Some(true) {
+            let received =
+                RpcSignatureResult::ReceivedSignature(ReceivedSignatureResult::ReceivedSignature);
+            if !notify(&sink, in_context(r.slot, received)).await {
+                return;
+            }
+        }
+        notify(&sink, processed(&r)).await;
+        return;
+    }
+}
+
+/// `None`: every transaction; `Some(k)`: those naming `k`.
+type LogsArgs = Option<Pubkey>;
+
+fn logs_filter(p: &Params) -> RpcResult<LogsArgs> {
+    match p.req::<RpcTransactionLogsFilter>(0)? {
+        RpcTransactionLogsFilter::All | RpcTransactionLogsFilter::AllWithVotes => Ok(None),
+        RpcTransactionLogsFilter::Mentions(keys) => match keys.as_slice() {
+            [k] => Ok(Some(super::wire::pubkey(k)?)),
+            _ => Err(invalid_params("Invalid Request: Only 1 address supported")),
+        },
+    }
+}
+
+async fn watch_logs(node: Arc<Node>, sink: SubscriptionSink, mentions: LogsArgs) {
+    let mut events = node.subscribe();
+    while let Some(ev) = next(&sink, &mut events).await {
+        let Event::Transaction(r) = ev else { continue };
+        if mentions.is_some_and(|k| !r.mentions(&k)) {
+            continue;
+        }
+        let value = RpcLogsResponse {
+            signature: r.signature.to_string(),
+            err: r.err.clone(),
+            logs: r.logs.clone(),
+        };
+        if !notify(&sink, in_context(r.slot, value)).await {
+            return;
+        }
+    }
+}
+
+/// Slot notifications (`SlotInfo`), or with `roots` the new root alone.
+async fn watch_slots(node: Arc<Node>, sink: SubscriptionSink, roots: bool) {
+    let mut events = node.subscribe();
+    while let Some(ev) = next(&sink, &mut events).await {
+        let Event::Slot(info) = ev else { continue };
+        let sent = if roots {
+            notify(&sink, info.root).await
+        } else {
+            notify(&sink, info).await
+        };
+        if !sent {
+            return;
+        }
+    }
+}
