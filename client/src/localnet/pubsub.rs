@@ -5,7 +5,7 @@
 //! any way is notified; signatures are notified once, then the subscription ends as on a node.
 
 use super::node::{Event, Node};
-use super::wire::account::ui_account;
+use super::wire::account::{ui_account, Encoding};
 use super::wire::{invalid_params, Params, RpcResult};
 use jsonrpsee::core::server::{PendingSubscriptionSink, SubscriptionSink};
 use jsonrpsee::RpcModule;
@@ -142,12 +142,12 @@ async fn watch_account(node: Arc<Node>, sink: SubscriptionSink, (key, config): A
             owner: solana_sdk::system_program::ID,
             ..Account::default()
         });
-        let Ok(value) = ui_account(
-            &shown,
+        let how = Encoding {
             encoding,
-            config.data_slice.as_ref(),
-            &|m: &Pubkey| node.mint_decimals(m),
-        ) else {
+            slice: config.data_slice.as_ref(),
+            max_base58: usize::MAX,
+        };
+        let Ok(value) = ui_account(&shown, how, &|m: &Pubkey| node.mint_decimals(m)) else {
             return;
         };
         if !notify(&sink, in_context(node.slot(), value)).await {

@@ -5,7 +5,7 @@ use super::add;
 use crate::localnet::node::Node;
 use crate::localnet::wire::account::{
     filter_allows, is_token_program, token_account, token_amount, token_mint, ui_account,
-    verify_filters,
+    verify_filters, Encoding, MAX_BASE58_BYTES,
 };
 use crate::localnet::wire::RpcResult;
 use crate::localnet::wire::{internal, invalid_params, pubkey, to_value, with_context, Params};
@@ -40,10 +40,12 @@ fn encode(
     config: &RpcAccountInfoConfig,
     default: UiAccountEncoding,
 ) -> RpcResult {
-    let encoding = config.encoding.unwrap_or(default);
-    ui_account(a, encoding, config.data_slice.as_ref(), &|mint: &Pubkey| {
-        node.mint_decimals(mint)
-    })
+    let how = Encoding {
+        encoding: config.encoding.unwrap_or(default),
+        slice: config.data_slice.as_ref(),
+        max_base58: MAX_BASE58_BYTES,
+    };
+    ui_account(a, how, &|mint: &Pubkey| node.mint_decimals(mint))
 }
 
 async fn get_account_info(node: Arc<Node>, p: Params) -> RpcResult {

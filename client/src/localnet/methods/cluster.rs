@@ -26,10 +26,10 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> anyhow::Result<()> {
     })?;
     add(m, "getLatestBlockhash", get_latest_blockhash)?;
     add(m, "isBlockhashValid", is_blockhash_valid)?;
-    add(m, "getVersion", |_, _| async move {
+    add(m, "getVersion", |node: Arc<Node>, _| async move {
         to_value(RpcVersionInfo {
             solana_core: VERSION.to_string(),
-            feature_set: None,
+            feature_set: Some(feature_set_id(&node)),
         })
     })?;
     add(m, "getHealth", |_, _| async move { Ok(json!("ok")) })?;
@@ -50,6 +50,19 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> anyhow::Result<()> {
     add(m, "getRecentPrioritizationFees", |_, _| async move {
         Ok(Value::Array(Vec::new()))
     })
+}
+
+/// An identifier of the bank's active features (web3.js wants a number here; a node sends the
+/// first bytes of its feature set's id).
+fn feature_set_id(node: &Node) -> u32 {
+    let bank = node.bank();
+    let mut active: Vec<_> = bank.feature_set.active().keys().copied().collect();
+    active.sort();
+    let bytes: Vec<&[u8]> = active.iter().map(|k| k.as_ref()).collect();
+    let hash = solana_sdk::hash::hashv(&bytes);
+    let mut first = [0u8; 4];
+    first.copy_from_slice(&hash.as_ref()[..4]);
+    u32::from_le_bytes(first)
 }
 
 async fn get_latest_blockhash(node: Arc<Node>, _: Params) -> RpcResult {

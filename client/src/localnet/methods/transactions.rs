@@ -5,7 +5,7 @@
 use super::add;
 use crate::localnet::execute::{self, simulation_result, verify_and_simulate};
 use crate::localnet::node::Node;
-use crate::localnet::wire::account::ui_account;
+use crate::localnet::wire::account::{ui_account, Encoding, MAX_BASE58_BYTES};
 use crate::localnet::wire::transaction::{confirmed_transaction, decode, signature_entry, status};
 use crate::localnet::wire::{
     internal, invalid_params, signature, to_value, with_context, Params, RpcResult,
@@ -118,8 +118,11 @@ async fn simulate_transaction(node: Arc<Node>, p: Params) -> RpcResult {
                             Some(a) => Some(
                                 serde_json::from_value::<UiAccount>(ui_account(
                                     &a,
-                                    accounts_encoding,
-                                    None,
+                                    Encoding {
+                                        encoding: accounts_encoding,
+                                        slice: None,
+                                        max_base58: MAX_BASE58_BYTES,
+                                    },
                                     &|m: &Pubkey| node2.mint_decimals(m),
                                 )?)
                                 .map_err(internal)?,

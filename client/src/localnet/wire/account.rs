@@ -12,8 +12,8 @@ use solana_account_decoder_client_types::{
 use solana_rpc_client_api::filter::RpcFilterType;
 use solana_sdk::{account::Account, program_pack::Pack, pubkey::Pubkey};
 
-/// Largest account data a node encodes in base58.
-const MAX_BASE58_BYTES: usize = 128;
+/// Largest account data a node's RPC methods encode in base58 (its subscriptions have no limit).
+pub const MAX_BASE58_BYTES: usize = 128;
 
 /// Token-2022, whose accounts and mints start with SPL Token's layout.
 pub const TOKEN_2022: Pubkey = solana_sdk::pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
@@ -63,14 +63,29 @@ pub fn token_amount(amount: u64, decimals: u8) -> UiTokenAmount {
     }
 }
 
+/// How to encode an account.
+#[derive(Clone, Copy)]
+pub struct Encoding<'a> {
+    /// The encoding asked for.
+    pub encoding: UiAccountEncoding,
+    /// The data slice asked for.
+    pub slice: Option<&'a UiDataSliceConfig>,
+    /// Refuse base58 above this many bytes.
+    pub max_base58: usize,
+}
+
 /// The data part of a `UiAccount`. `mint_decimals` reads a mint's decimals (for parsed token
 /// accounts).
 pub fn ui_account_data(
     a: &Account,
-    encoding: UiAccountEncoding,
-    slice: Option<&UiDataSliceConfig>,
+    how: Encoding<'_>,
     mint_decimals: &dyn Fn(&Pubkey) -> Option<u8>,
 ) -> RpcResult<UiAccountData> {
+    let Encoding {
+        encoding,
+        slice,
+        max_base58,
+    } = how;
     let data = match slice {
         Some(s) => {
             let start = s.offset.min(a.data.len());
@@ -87,13 +102,13 @@ pub fn ui_account_data(
     };
     Ok(match encoding {
         UiAccountEncoding::Binary => {
-            if data.len() > MAX_BASE58_BYTES {
+            if data.len() > max_base58 {
                 return Err(base58_limit());
             }
             UiAccountData::LegacyBinary(bs58::encode(data).into_string())
         }
         UiAccountEncoding::Base58 => {
-            if data.len() > MAX_BASE58_BYTES {
+            if data.len() > max_base58 {
                 return Err(base58_limit());
             }
             UiAccountData::Binary(bs58::encode(data).into_string(), encoding)
@@ -116,13 +131,12 @@ pub fn ui_account_data(
 /// A whole `UiAccount`.
 pub fn ui_account(
     a: &Account,
-    encoding: UiAccountEncoding,
-    slice: Option<&UiDataSliceConfig>,
+    how: Encoding<'_>,
     mint_decimals: &dyn Fn(&Pubkey) -> Option<u8>,
 ) -> RpcResult<Value> {
     serde_json::to_value(UiAccount {
         lamports: a.lamports,
-        data: ui_account_data(a, encoding, slice, mint_decimals)?,
+        data: ui_account_data(a, how, mint_decimals)?,
         owner: a.owner.to_string(),
         executable: a.executable,
         rent_epoch: a.rent_epoch,
