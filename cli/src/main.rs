@@ -1,12 +1,13 @@
 //! `scalpel`: the Scalpel command-line tool.
 //!
 //! Subcommands are grouped by topic (`scalpel oracle inspect …`); each group is an enum of its
-//! own so new groups (`demo`, `scenario`, `keeper`, `quote`, `admin`) slot in as new variants of
+//! own so new groups (`demo`, `scenario`, `keeper`, `quote`, `admin`, `localnet`) slot in as new variants of
 //! [`Command`].
 
 mod admin_cmd;
 mod demo_cmd;
 mod keeper_cmd;
+mod localnet_cmd;
 mod oracle_inspect;
 mod quote_cmd;
 mod scenario_cmd;
@@ -43,6 +44,9 @@ enum Command {
     /// An account's health, liquidation prices and the exact liquidation plan the program
     /// would accept now.
     Quote(quote_cmd::QuoteArgs),
+    /// A local Solana node serving the program in-process (JSON-RPC on 8899, PubSub on 8900),
+    /// with the migration's markets; `price`, `warp` and `fund` operate a running one.
+    Localnet(localnet_cmd::LocalnetArgs),
 }
 
 /// `scalpel admin …`
@@ -78,6 +82,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Apply(args)) => admin_cmd::apply(&args),
         Command::Admin(AdminCommand::Show(args)) => admin_cmd::show(&args),
         Command::Quote(args) => quote_cmd::execute(&args),
+        Command::Localnet(args) => localnet_cmd::execute(&args),
     }
 }
 
