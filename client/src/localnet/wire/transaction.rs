@@ -6,17 +6,21 @@ use super::{custom, invalid_params, RpcResult};
 use crate::localnet::ledger::TxRecord;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use solana_rpc_client_api::response::RpcConfirmedTransactionStatusWithSignature;
+use solana_sdk::pubkey::Pubkey;
 use solana_sdk::{
     inner_instruction::InnerInstructions as RuntimeInner,
     message::{v0::LoadedAddresses, VersionedMessage},
     transaction::{TransactionVersion, VersionedTransaction},
 };
+use solana_transaction_status_client_types::option_serializer::OptionSerializer;
 use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction,
-    EncodedTransactionWithStatusMeta, InnerInstruction, InnerInstructions,
-    TransactionBinaryEncoding, TransactionConfirmationStatus, TransactionStatus,
-    TransactionStatusMeta, UiAddressTableLookup, UiCompiledInstruction, UiMessage, UiRawMessage,
-    UiTransaction, UiTransactionEncoding, UiTransactionStatusMeta,
+    EncodedTransactionWithStatusMeta, InnerInstruction, InnerInstructions, ParsedAccount,
+    ParsedAccountSource, TransactionBinaryEncoding, TransactionConfirmationStatus,
+    TransactionStatus, TransactionStatusMeta, UiAddressTableLookup, UiCompiledInstruction,
+    UiInnerInstructions, UiInstruction, UiMessage, UiParsedInstruction, UiParsedMessage,
+    UiPartiallyDecodedInstruction, UiRawMessage, UiTransaction, UiTransactionEncoding,
+    UiTransactionStatusMeta,
 };
 
 /// Largest wire transaction a node accepts (base64 of 1 232 bytes is 1 644 characters).
@@ -127,6 +131,113 @@ fn json_transaction(tx: &VersionedTransaction) -> UiTransaction {
     }
 }
 
+/// An instruction as `jsonParsed` shows one it does not parse: program and accounts by address.
+fn partially_decoded(
+    keys: &[Pubkey],
+    program: u8,
+    accounts: &[u8],
+    data: &[u8],
+    stack_height: Option<u32>,
+) -> UiInstruction {
+    let key = |i: u8| {
+        keys.get(usize::from(i))
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    UiInstruction::Parsed(UiParsedInstruction::PartiallyDecoded(
+        UiPartiallyDecodedInstruction {
+            program_id: key(program),
+            accounts: accounts.iter().map(|a| key(*a)).collect(),
+            data: bs58::encode(data).into_string(),
+            stack_height,
+        },
+    ))
+}
+
+/// The `jsonParsed` form: account keys with their roles, instructions partially decoded (the
+/// localnet parses no program's instructions).
+fn parsed_transaction(r: &TxRecord) -> UiTransaction {
+    let message = &r.transaction.message;
+    let statics = message.static_account_keys();
+    let mut account_keys: Vec<ParsedAccount> = statics
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ParsedAccount {
+            pubkey: k.to_string(),
+            writable: message.is_maybe_writable(i, None),
+            signer: message.is_signer(i),
+            source: Some(ParsedAccountSource::Transaction),
+        })
+        .collect();
+    for (keys, writable) in [(&r.loaded.0, true), (&r.loaded.1, false)] {
+        account_keys.extend(keys.iter().map(|k| ParsedAccount {
+            pubkey: k.to_string(),
+            writable,
+            signer: false,
+            source: Some(ParsedAccountSource::LookupTable),
+        }));
+    }
+    let lookups = match message {
+        VersionedMessage::Legacy(_) => None,
+        VersionedMessage::V0(m) => Some(
+            m.address_table_lookups
+                .iter()
+                .map(UiAddressTableLookup::from)
+                .collect(),
+        ),
+    };
+    UiTransaction {
+        signatures: r
+            .transaction
+            .signatures
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        message: UiMessage::Parsed(UiParsedMessage {
+            account_keys,
+            recent_blockhash: message.recent_blockhash().to_string(),
+            instructions: message
+                .instructions()
+                .iter()
+                .map(|ix| {
+                    partially_decoded(
+                        &r.account_keys,
+                        ix.program_id_index,
+                        &ix.accounts,
+                        &ix.data,
+                        None,
+                    )
+                })
+                .collect(),
+            address_table_lookups: lookups,
+        }),
+    }
+}
+
+/// The meta's inner instructions in the `jsonParsed` form.
+fn parsed_inner(r: &TxRecord) -> Vec<UiInnerInstructions> {
+    r.inner_instructions
+        .iter()
+        .map(|ii| UiInnerInstructions {
+            index: ii.index,
+            instructions: ii
+                .instructions
+                .iter()
+                .map(|i| {
+                    let c = &i.instruction;
+                    partially_decoded(
+                        &r.account_keys,
+                        c.program_id_index,
+                        &c.accounts,
+                        &c.data,
+                        i.stack_height,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// `getTransaction`'s answer for a landed transaction. `max_version` is the caller's
 /// `maxSupportedTransactionVersion`: a v0 transaction needs `Some(0)`, as on a node.
 pub fn confirmed_transaction(
@@ -149,9 +260,12 @@ pub fn confirmed_transaction(
         }
     }
     let bytes = || bincode::serialize(&r.transaction).map_err(super::internal);
+    let mut meta = status_meta(r);
     let transaction = match encoding {
-        UiTransactionEncoding::Json | UiTransactionEncoding::JsonParsed => {
-            EncodedTransaction::Json(json_transaction(&r.transaction))
+        UiTransactionEncoding::Json => EncodedTransaction::Json(json_transaction(&r.transaction)),
+        UiTransactionEncoding::JsonParsed => {
+            meta.inner_instructions = OptionSerializer::Some(parsed_inner(r));
+            EncodedTransaction::Json(parsed_transaction(r))
         }
         UiTransactionEncoding::Binary => {
             EncodedTransaction::LegacyBinary(bs58::encode(bytes()?).into_string())
@@ -168,7 +282,7 @@ pub fn confirmed_transaction(
         slot: r.slot,
         transaction: EncodedTransactionWithStatusMeta {
             transaction,
-            meta: Some(status_meta(r)),
+            meta: Some(meta),
             version: max_version.map(|_| version),
         },
         block_time: Some(r.block_time),
