@@ -505,6 +505,45 @@ async fn operator_methods_move_prices_clock_and_balances() {
         assert!(meta.fee > 0, "a landed failure pays its fee");
         assert_eq!(meta.pre_balances.len(), meta.post_balances.len());
 
+        // A simulation on a stale blockhash with replaceRecentBlockhash, asking for the accounts
+        // after it: the new blockhash comes back and the state shown is the simulated one.
+        let dest = Pubkey::new_unique();
+        let mut sim_tx = Transaction::new_with_payer(
+            &[solana_system_interface::instruction::transfer(
+                &key.pubkey(),
+                &dest,
+                7_000_000,
+            )],
+            Some(&key.pubkey()),
+        );
+        sim_tx.message.recent_blockhash = solana_sdk::hash::Hash::new_unique();
+        let sim = client
+            .simulate_transaction_with_config(
+                &sim_tx,
+                solana_rpc_client_api::config::RpcSimulateTransactionConfig {
+                    sig_verify: false,
+                    replace_recent_blockhash: true,
+                    accounts: Some(
+                        solana_rpc_client_api::config::RpcSimulateTransactionAccountsConfig {
+                            encoding: Some(UiAccountEncoding::Base64),
+                            addresses: vec![dest.to_string()],
+                        },
+                    ),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("simulateTransaction")
+            .value;
+        assert_eq!(sim.err, None, "{:#?}", sim.logs);
+        let replacement = sim.replacement_blockhash.expect("the blockhash used");
+        assert!(replacement.last_valid_block_height > 0);
+        let after = sim.accounts.expect("accounts")[0]
+            .clone()
+            .expect("dest after");
+        assert_eq!(after.lamports, 7_000_000);
+        assert_eq!(rpc.account(&dest).await.unwrap(), None, "nothing landed");
+
         // Errors that tell the user what to do.
         let e = n
             .remote
