@@ -32,7 +32,10 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> anyhow::Result<()> {
             "accountNotification",
             "accountUnsubscribe",
         ],
-        |p: &Params| Ok((p.pubkey(0)?, p.config(1)?)),
+        |node: &Node, p: &Params| {
+            let key = p.pubkey(0)?;
+            Ok((key, p.config(1)?, node.account(&key)))
+        },
         watch_account,
     )?;
     sub(
@@ -42,7 +45,7 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> anyhow::Result<()> {
             "signatureNotification",
             "signatureUnsubscribe",
         ],
-        |p: &Params| Ok((p.signature(0)?, p.config(1)?)),
+        |_: &Node, p: &Params| Ok((p.signature(0)?, p.config(1)?)),
         watch_signature,
     )?;
     sub(
@@ -54,19 +57,20 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> anyhow::Result<()> {
     sub(
         m,
         ["slotSubscribe", "slotNotification", "slotUnsubscribe"],
-        |_: &Params| Ok(false),
+        |_: &Node, _: &Params| Ok(false),
         watch_slots,
     )?;
     sub(
         m,
         ["rootSubscribe", "rootNotification", "rootUnsubscribe"],
-        |_: &Params| Ok(true),
+        |_: &Node, _: &Params| Ok(true),
         watch_slots,
     )
 }
 
 /// A subscription whose parameters `parse` reads (a bad one is refused with its error) and whose
-/// notifications `run` sends once it is accepted.
+/// notifications `run` sends once it is accepted. The event stream is joined before the client
+/// hears of the subscription, so nothing that happens after its answer is missed.
 fn sub<T, P, R, Fut>(
     m: &mut RpcModule<Node>,
     [subscribe, notification, unsubscribe]: [&'static str; 3],
@@ -75,8 +79,8 @@ fn sub<T, P, R, Fut>(
 ) -> anyhow::Result<()>
 where
     T: Send + 'static,
-    P: Fn(&Params) -> RpcResult<T> + Copy + Send + Sync + 'static,
-    R: Fn(Arc<Node>, SubscriptionSink, T) -> Fut + Copy + Send + Sync + 'static,
+    P: Fn(&Node, &Params) -> RpcResult<T> + Copy + Send + Sync + 'static,
+    R: Fn(Arc<Node>, SubscriptionSink, T, Events) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     m.register_subscription(
@@ -84,11 +88,12 @@ where
         notification,
         unsubscribe,
         move |raw, pending: PendingSubscriptionSink, node, _| async move {
-            match Params::parse(&raw).and_then(|p| parse(&p)) {
+            let events = node.subscribe();
+            match Params::parse(&raw).and_then(|p| parse(&node, &p)) {
                 Err(e) => pending.reject(e).await,
                 Ok(args) => {
                     if let Ok(sink) = pending.accept().await {
-                        run(node, sink, args).await;
+                        run(node, sink, args, events).await;
                     }
                 }
             }
@@ -126,12 +131,19 @@ async fn next(
     }
 }
 
-type AccountArgs = (Pubkey, RpcAccountInfoConfig);
+/// The node's events, as one subscription follows them.
+type Events = tokio::sync::broadcast::Receiver<Event>;
 
-async fn watch_account(node: Arc<Node>, sink: SubscriptionSink, (key, config): AccountArgs) {
+/// The account, its config, and its state when subscribed.
+type AccountArgs = (Pubkey, RpcAccountInfoConfig, Option<Account>);
+
+async fn watch_account(
+    node: Arc<Node>,
+    sink: SubscriptionSink,
+    (key, config, mut last): AccountArgs,
+    mut events: Events,
+) {
     let encoding = config.encoding.unwrap_or(UiAccountEncoding::Binary);
-    let mut events = node.subscribe();
-    let mut last = node.account(&key);
     while next(&sink, &mut events).await.is_some() {
         let now = node.account(&key);
         if now == last {
@@ -162,15 +174,20 @@ type SignatureArgs = (
     RpcSignatureSubscribeConfig,
 );
 
-async fn watch_signature(node: Arc<Node>, sink: SubscriptionSink, (sig, config): SignatureArgs) {
+async fn watch_signature(
+    node: Arc<Node>,
+    sink: SubscriptionSink,
+    (sig, config): SignatureArgs,
+    mut events: Events,
+) {
     let processed = |r: &super::ledger::TxRecord| {
         in_context(
             r.slot,
             RpcSignatureResult::ProcessedSignature(ProcessedSignatureResult { err: r.err.clone() }),
         )
     };
-    // Subscribe before looking at the ledger so a transaction landing in between is not missed.
-    let mut events = node.subscribe();
+    // The events were joined before this look at the ledger: a transaction landing in between
+    // is in one or the other.
     if let Some(r) = node.ledger.get(&sig) {
         notify(&sink, processed(&r)).await;
         return;
@@ -195,7 +212,7 @@ async fn watch_signature(node: Arc<Node>, sink: SubscriptionSink, (sig, config):
 /// `None`: every transaction; `Some(k)`: those naming `k`.
 type LogsArgs = Option<Pubkey>;
 
-fn logs_filter(p: &Params) -> RpcResult<LogsArgs> {
+fn logs_filter(_: &Node, p: &Params) -> RpcResult<LogsArgs> {
     match p.req::<RpcTransactionLogsFilter>(0)? {
         RpcTransactionLogsFilter::All | RpcTransactionLogsFilter::AllWithVotes => Ok(None),
         RpcTransactionLogsFilter::Mentions(keys) => match keys.as_slice() {
@@ -205,8 +222,12 @@ fn logs_filter(p: &Params) -> RpcResult<LogsArgs> {
     }
 }
 
-async fn watch_logs(node: Arc<Node>, sink: SubscriptionSink, mentions: LogsArgs) {
-    let mut events = node.subscribe();
+async fn watch_logs(
+    _node: Arc<Node>,
+    sink: SubscriptionSink,
+    mentions: LogsArgs,
+    mut events: Events,
+) {
     while let Some(ev) = next(&sink, &mut events).await {
         let Event::Transaction(r) = ev else { continue };
         if mentions.is_some_and(|k| !r.mentions(&k)) {
@@ -224,8 +245,7 @@ async fn watch_logs(node: Arc<Node>, sink: SubscriptionSink, mentions: LogsArgs)
 }
 
 /// Slot notifications (`SlotInfo`), or with `roots` the new root alone.
-async fn watch_slots(node: Arc<Node>, sink: SubscriptionSink, roots: bool) {
-    let mut events = node.subscribe();
+async fn watch_slots(_node: Arc<Node>, sink: SubscriptionSink, roots: bool, mut events: Events) {
     while let Some(ev) = next(&sink, &mut events).await {
         let Event::Slot(info) = ev else { continue };
         let sent = if roots {
