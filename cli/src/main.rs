@@ -1,7 +1,7 @@
 //! `scalpel`: the Scalpel command-line tool.
 //!
 //! Subcommands are grouped by topic (`scalpel oracle inspect …`); each group is an enum of its
-//! own so new groups (`demo`, `scenario`, `keeper`, `quote`, `admin`) slot in as new variants of
+//! own so new groups (`demo`, `scenario`, `keeper`, `quote`, `admin`, `localnet`) slot in as new variants of
 //! [`Command`].
 
 mod account_cmd;
@@ -9,6 +9,7 @@ mod admin_cmd;
 mod cluster;
 mod demo_cmd;
 mod keeper_cmd;
+mod localnet_cmd;
 mod oracle_inspect;
 mod quote_cmd;
 mod scenario_cmd;
@@ -48,6 +49,9 @@ enum Command {
     /// A trader's margin account against a cluster: create, deposit, withdraw, borrow, repay,
     /// close, show.
     Account(account_cmd::AccountArgs),
+    /// A local Solana node serving the program in-process (JSON-RPC on 8899, PubSub on 8900),
+    /// with the migration's markets; `price`, `warp` and `fund` operate a running one.
+    Localnet(localnet_cmd::LocalnetArgs),
 }
 
 /// `scalpel admin …`
@@ -84,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Show(args)) => admin_cmd::show(&args),
         Command::Quote(args) => quote_cmd::execute(&args),
         Command::Account(args) => account_cmd::execute(&args),
+        Command::Localnet(args) => localnet_cmd::execute(&args),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The [`Chain`] trait: what the client, keeper, scenario runner and CLI need from a cluster,
-//! implemented over the in-process bank ([`crate::LocalChain`]) and, for real clusters, RPC.
+//! implemented over the in-process bank (`LocalChain`, feature `local`) and, for real clusters, RPC.
 
 use async_trait::async_trait;
 use solana_sdk::{

@@ -6,12 +6,11 @@ use super::{
     send, zero, AccountState, BalanceKind, MarketSpec, MarketState, ParamsSpec, Runner, Scenario,
     SCENARIO_T0,
 };
-use crate::pyth::{price_update_v2, PullPrice};
-use crate::units::{parse_amount, parse_bps, price_mantissa};
-use crate::{ix, pda, token, Chain, LocalChain};
+use crate::units::{parse_amount, parse_bps};
+use crate::{ix, pda, token, LocalChain};
 use anyhow::{anyhow, bail, Context, Result};
 use scalpel::params::{MarketParams, ProtocolParams};
-use solana_sdk::{account::Account, pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 use std::collections::BTreeMap;
 
 impl Runner {
@@ -149,60 +148,29 @@ impl Runner {
     /// Creates the migration's `local` mints and oracles, then creates the protocol and lists
     /// the markets through `admin::plan`, exactly as `scalpel admin apply` does on a cluster.
     async fn apply_migration(&mut self, cfg: &crate::admin::AdminConfig) -> Result<()> {
-        let mut resolved = cfg.clone();
-        for (i, m) in resolved.markets.iter_mut().enumerate() {
-            if m.mint != crate::admin::LOCAL || m.oracle != crate::admin::LOCAL {
-                bail!(
-                    "{}: in-process runs create their own mints and oracles (use \"local\")",
-                    m.symbol
-                );
-            }
-            let decimals = m
-                .decimals
-                .ok_or_else(|| anyhow!("{}: a local market needs decimals", m.symbol))?;
-            let price = m
-                .price
-                .clone()
-                .ok_or_else(|| anyhow!("{}: a local market needs a price", m.symbol))?;
-            let mint = token::create_mint(
-                &self.chain,
-                &self.admin,
-                &self.mint_authority.pubkey(),
-                decimals,
-            )
-            .await?;
-            let mut feed_id = [0u8; 32];
-            feed_id[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-            let n = m.symbol.len().min(24);
-            feed_id[8..8 + n].copy_from_slice(&m.symbol.as_bytes()[..n]);
-            let spec = MarketSpec {
-                symbol: m.symbol.clone(),
-                decimals,
-                price: price.clone(),
-                conf: zero(),
-                insurance: None,
-                params: ParamsSpec::default(),
-            };
-            let state = MarketState {
-                spec,
-                mint,
-                market: pda::market(&mint),
-                oracle: Pubkey::new_unique(),
-                feed_id,
-                index: i as u16,
-            };
-            self.write_price(&state, &price, "0").await?;
-            m.mint = mint.to_string();
-            m.oracle = state.oracle.to_string();
-            m.oracle_kind = "pull".into();
-            m.feed_id = Some(feed_id.iter().map(|b| format!("{b:02x}")).collect());
-            self.markets.push(state);
-        }
-        let admin = self.admin.insecure_clone();
-        for a in crate::admin::plan(&self.chain, &resolved, &admin.pubkey()).await? {
-            send(&self.chain, std::slice::from_ref(&a.instruction), &[&admin])
-                .await
-                .with_context(|| a.description.clone())?;
+        let created = crate::local::migration::apply(
+            &self.chain,
+            &self.admin,
+            &self.mint_authority.pubkey(),
+            cfg,
+        )
+        .await?;
+        for m in created {
+            self.markets.push(MarketState {
+                spec: MarketSpec {
+                    symbol: m.symbol,
+                    decimals: m.decimals,
+                    price: m.price,
+                    conf: zero(),
+                    insurance: None,
+                    params: ParamsSpec::default(),
+                },
+                mint: m.mint,
+                market: m.market,
+                oracle: m.oracle,
+                feed_id: m.feed_id,
+                index: m.index,
+            });
         }
         Ok(())
     }
@@ -215,10 +183,7 @@ impl Runner {
             m.decimals,
         )
         .await?;
-        let mut feed_id = [0u8; 32];
-        feed_id[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-        feed_id[8..8 + m.symbol.len().min(24)]
-            .copy_from_slice(&m.symbol.as_bytes()[..m.symbol.len().min(24)]);
+        let feed_id = crate::local::migration::local_feed_id(i, &m.symbol);
         let oracle = Pubkey::new_unique();
         let state = MarketState {
             spec: m.clone(),
@@ -254,12 +219,7 @@ impl Runner {
     /// listed parameters still queued, and publishes every price again at the new time.
     async fn activate_markets(&self) -> Result<()> {
         self.chain.set_unix_time(SCENARIO_T0).await?;
-        let admin = self.admin.insecure_clone();
-        for a in crate::admin::due_applications(&self.chain).await? {
-            send(&self.chain, std::slice::from_ref(&a.instruction), &[&admin])
-                .await
-                .with_context(|| a.description.clone())?;
-        }
+        crate::local::migration::apply_due(&self.chain, &self.admin).await?;
         for m in &self.markets {
             self.write_price(m, &m.spec.price, &m.spec.conf).await?;
         }
@@ -289,30 +249,7 @@ impl Runner {
     }
 
     pub(super) async fn write_price(&self, m: &MarketState, price: &str, conf: &str) -> Result<()> {
-        let (mantissa, expo) = price_mantissa(price)?;
-        let conf_m =
-            parse_amount(conf, (-expo) as u8).with_context(|| format!("confidence {conf}"))?;
-        let now = self.chain.clock().await?.unix_timestamp;
-        let data = price_update_v2(&PullPrice {
-            feed_id: m.feed_id,
-            price: mantissa,
-            conf: conf_m,
-            expo,
-            publish_time: now,
-            partial_signatures: None,
-        })?;
-        self.chain
-            .set_account(
-                &m.oracle,
-                Account {
-                    lamports: 10_000_000,
-                    data,
-                    owner: scalpel::constants::PYTH_RECEIVER,
-                    executable: false,
-                    rent_epoch: 0,
-                },
-            )
-            .await;
+        crate::local::oracle::write_price(&self.chain, &m.oracle, m.feed_id, price, conf).await?;
         Ok(())
     }
 
@@ -334,19 +271,8 @@ impl Runner {
     /// Publishes every price again at the current time, unchanged (as a live feed would while
     /// the clock moves on).
     pub(super) async fn republish_prices(&self) -> Result<()> {
-        let now = self.chain.clock().await?.unix_timestamp;
-        for m in &self.markets {
-            let Some(a) = self.chain.account(&m.oracle).await? else {
-                continue;
-            };
-            if a.owner != scalpel::constants::PYTH_RECEIVER {
-                continue;
-            }
-            let data = crate::pyth::republished(&a.data, now)?;
-            self.chain
-                .set_account(&m.oracle, Account { data, ..a })
-                .await;
-        }
+        let oracles: Vec<Pubkey> = self.markets.iter().map(|m| m.oracle).collect();
+        crate::local::oracle::republish(&self.chain, &oracles).await?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ mod governance;
 mod keeper;
 mod legacy_oracle;
 mod liquidation;
+mod localnet;
 mod quote;
 mod rejections;
 mod rpc_chain;

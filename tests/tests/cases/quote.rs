@@ -291,17 +291,16 @@ async fn quote_names_what_is_not_a_margin_account() {
     assert_eq!(q.plans[0].error.as_deref(), Some("OracleStale"));
 }
 
-/// Over JSON-RPC (`RpcChain` against `program_test::rpc_bridge`, what the CLI uses) the quote
-/// is the in-process one, and its JSON carries amounts and USD as decimal strings.
+/// Over JSON-RPC (`RpcChain`, what the CLI uses, against the localnet serving the bank) the
+/// quote is the in-process one, and its JSON carries amounts and USD as decimal strings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quote_over_rpc_matches_and_serializes() {
-    use crate::program_test::rpc_bridge::RpcBridge;
     use std::sync::Arc;
     let env = Arc::new(Env::new().await);
     let (_, victim, _) = setup(&env).await;
     env.set_price(&env.sol, "80", "0").await;
-    let bridge = RpcBridge::start(env.clone()).await.expect("bind 127.0.0.1");
-    let rpc = scalpel_client::rpc::RpcChain::new(&bridge.url());
+    let net = super::rpc_chain::serve(&env).await;
+    let rpc = scalpel_client::rpc::RpcChain::new(&net.rpc_url());
     let remote = tokio::time::timeout(
         std::time::Duration::from_secs(60),
         quote(&rpc, &victim.account),
@@ -311,11 +310,8 @@ async fn quote_over_rpc_matches_and_serializes() {
     .expect("quote over RPC");
     let local = quoted(&env, &victim).await;
     assert_eq!(format!("{remote:?}"), format!("{local:?}"));
-    assert!(
-        bridge.unknown_methods().is_empty(),
-        "{:?}",
-        bridge.unknown_methods()
-    );
+    let unknown = net.diagnostics().unknown_methods();
+    assert!(unknown.is_empty(), "{unknown:?}");
 
     let j = serde_json::to_value(&remote).expect("json");
     assert_eq!(j["account"], victim.account.to_string());

@@ -1,12 +1,13 @@
-//! `RpcChain` end to end: a real `solana-rpc-client` speaking HTTP to a JSON-RPC server on
-//! 127.0.0.1 (`program_test::rpc_bridge`) backed by the in-process bank, compared with reads and
-//! transactions made through `LocalChain` directly.
+//! `RpcChain` end to end: a real `solana-rpc-client` speaking HTTP to the product localnet
+//! (`scalpel_client::localnet`, what `scalpel localnet` serves) on an ephemeral port of 127.0.0.1,
+//! backed by the environment's in-process bank, compared with reads and transactions made through
+//! `LocalChain` directly. Slots stay put here (no slot task) so answers compare with the bank's.
 
 use super::user_flows::borrower_setup;
-use crate::program_test::rpc_bridge::RpcBridge;
 use crate::program_test::*;
 use anchor_lang::Discriminator;
 use scalpel::state::{MarginAccount, Market, Protocol};
+use scalpel_client::localnet::{Localnet, LocalnetConfig};
 use scalpel_client::{health, ix, pda, rpc::RpcChain, token, Chain};
 use solana_sdk::{
     instruction::InstructionError,
@@ -29,29 +30,41 @@ async fn bounded<F: Future>(f: F) -> F::Output {
         .expect("rpc_chain test timed out")
 }
 
-/// The environment, a bridge serving its bank, and an `RpcChain` pointed at the bridge.
-async fn setup() -> (Arc<Env>, RpcBridge, RpcChain) {
-    let env = Arc::new(Env::new().await);
-    let bridge = RpcBridge::start(env.clone()).await.expect("bind 127.0.0.1");
-    let rpc = RpcChain::new(&bridge.url());
-    (env, bridge, rpc)
+/// A localnet serving `env`'s bank as it is (slots move only when the tests move them).
+pub async fn serve(env: &Arc<Env>) -> Localnet {
+    let config = LocalnetConfig {
+        slot_interval: None,
+        ..LocalnetConfig::ephemeral()
+    };
+    Localnet::start(env.clone(), config)
+        .await
+        .expect("serve on 127.0.0.1")
 }
 
-/// Nothing unimplemented was asked for and every failure crossed the wire under its own name.
-fn check_bridge(bridge: &RpcBridge) {
-    eprintln!("rpc methods called: {:?}", bridge.call_counts());
+/// The environment, a localnet serving its bank, and an `RpcChain` pointed at it.
+async fn setup() -> (Arc<Env>, Localnet, RpcChain) {
+    let env = Arc::new(Env::new().await);
+    let net = serve(&env).await;
+    let rpc = RpcChain::new(&net.rpc_url());
+    (env, net, rpc)
+}
+
+/// Nothing unserved was asked for and every error read back from the wire as itself.
+fn check_wire(net: &Localnet) {
+    let d = net.diagnostics();
+    eprintln!("rpc methods called: {:?}", d.call_counts());
     assert!(
-        bridge.unknown_methods().is_empty(),
-        "unimplemented RPC methods called: {:?}",
-        bridge.unknown_methods()
+        d.unknown_methods().is_empty(),
+        "unserved RPC methods called: {:?}",
+        d.unknown_methods()
     );
-    assert!(bridge.mismatches().is_empty(), "{:?}", bridge.mismatches());
+    assert!(d.mismatches().is_empty(), "{:?}", d.mismatches());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_match_the_bank() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
 
         // The protocol account, byte for byte.
         let local = env.chain.account(&pda::protocol()).await.unwrap().unwrap();
@@ -94,7 +107,7 @@ async fn reads_match_the_bank() {
         assert_eq!(rpc.clock().await.unwrap().unix_timestamp, T0 + 3_600);
         assert_eq!(rpc.clock().await.unwrap(), env.chain.clock().await.unwrap());
 
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }
@@ -102,7 +115,7 @@ async fn reads_match_the_bank() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_reads_are_chunked_past_one_hundred_keys() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
         let u = env.user(&[(&env.sol, 1_000_000_000)]).await;
 
         // Every account the bank knows, interleaved with keys that do not exist: 250 keys.
@@ -123,7 +136,11 @@ async fn batch_reads_are_chunked_past_one_hundred_keys() {
         }
         keys.push(u.account);
 
-        let before = bridge.call_counts().get("getMultipleAccounts").copied();
+        let before = net
+            .diagnostics()
+            .call_counts()
+            .get("getMultipleAccounts")
+            .copied();
         let remote = rpc.accounts(&keys).await.unwrap();
         let local = env.chain.accounts(&keys).await.unwrap();
         assert_eq!(remote.len(), keys.len());
@@ -131,22 +148,22 @@ async fn batch_reads_are_chunked_past_one_hundred_keys() {
         assert!(remote.iter().filter(|a| a.is_some()).count() > 100);
         assert!(remote.iter().filter(|a| a.is_none()).count() >= 125);
         assert!(remote.last().unwrap().is_some(), "the margin account");
-        let calls = bridge.call_counts()["getMultipleAccounts"] - before.unwrap_or(0);
+        let calls = net.diagnostics().call_counts()["getMultipleAccounts"] - before.unwrap_or(0);
         assert_eq!(calls, keys.len().div_ceil(100), "one call per 100 keys");
 
         // Exactly 100 keys is one call; an empty request is none.
         rpc.accounts(&keys[..100]).await.unwrap();
         assert_eq!(
-            bridge.call_counts()["getMultipleAccounts"] - before.unwrap_or(0),
+            net.diagnostics().call_counts()["getMultipleAccounts"] - before.unwrap_or(0),
             calls + 1
         );
         assert!(rpc.accounts(&[]).await.unwrap().is_empty());
         assert_eq!(
-            bridge.call_counts()["getMultipleAccounts"] - before.unwrap_or(0),
+            net.diagnostics().call_counts()["getMultipleAccounts"] - before.unwrap_or(0),
             calls + 1
         );
 
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }
@@ -154,7 +171,7 @@ async fn batch_reads_are_chunked_past_one_hundred_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn program_accounts_filter_by_discriminator() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
         let users = [
             env.user(&[]).await,
             env.user(&[(&env.sol, 5)]).await,
@@ -191,7 +208,7 @@ async fn program_accounts_filter_by_discriminator() {
         // A discriminator nobody has.
         assert!(rpc.program_accounts(&[0xAB; 8]).await.unwrap().is_empty());
 
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }
@@ -199,7 +216,7 @@ async fn program_accounts_filter_by_discriminator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_land_and_failures_are_named() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
         let lender = env.user(&[(&env.usdc, 10_000_000_000)]).await;
         env.send(
             &[ix::deposit(&lender.mv(&env.usdc), 10_000_000_000)],
@@ -224,7 +241,7 @@ async fn sends_land_and_failures_are_named() {
         assert_eq!(acc.positions[0].market_index, 0);
 
         // send-and-confirm: the transaction, then its status.
-        let calls = bridge.calls();
+        let calls = net.diagnostics().calls();
         let sent = calls.iter().position(|c| c == "sendTransaction").unwrap();
         assert!(calls[sent..].iter().any(|c| c == "getSignatureStatuses"));
 
@@ -251,7 +268,7 @@ async fn sends_land_and_failures_are_named() {
         assert_eq!(env.balance(&u.token(&env.usdc)).await, 0);
         // RpcChain prepends a compute-unit limit, so the borrow is instruction 1.
         assert_eq!(
-            bridge.wire_errors().last(),
+            net.diagnostics().wire_errors().last(),
             Some(&TransactionError::InstructionError(
                 1,
                 InstructionError::Custom(code)
@@ -273,7 +290,7 @@ async fn sends_land_and_failures_are_named() {
             "InsufficientHealth"
         );
         assert_eq!(
-            bridge.wire_errors().last(),
+            net.diagnostics().wire_errors().last(),
             Some(&TransactionError::InstructionError(
                 2,
                 InstructionError::Custom(code)
@@ -300,7 +317,7 @@ async fn sends_land_and_failures_are_named() {
         .expect("borrow within health");
         assert_eq!(env.balance(&u.token(&env.usdc)).await, 50_000_000);
 
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }
@@ -308,7 +325,7 @@ async fn sends_land_and_failures_are_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_view_simulation_matches_the_bank() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
         let (_lender, b) = borrower_setup(&env).await;
         let pairs = env.pairs(&b, None, None).await;
         let view_ix = ix::health_view(&b.account, &pairs);
@@ -341,8 +358,7 @@ async fn health_view_simulation_matches_the_bank() {
             .iter()
             .any(|l| l.starts_with(&format!("Program {} invoke [1]", scalpel::ID))));
 
-        // A simulation that fails comes back named (the borrower's key re-signs it).
-        bridge.add_signer(&b.key);
+        // A simulation that fails comes back named.
         let res = rpc
             .simulate(
                 &[ix::borrow(&b.mv(&env.usdc), 300_000_000, &pairs)],
@@ -357,7 +373,7 @@ async fn health_view_simulation_matches_the_bank() {
         // Simulations change nothing.
         assert_eq!(env.balance(&b.token(&env.usdc)).await, 500_000_000);
 
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }
@@ -365,7 +381,7 @@ async fn health_view_simulation_matches_the_bank() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_transactions_go_through_send_signed() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
         let u = env.user(&[(&env.sol, 3_000_000_000)]).await;
         env.send(&[ix::deposit(&u.mv(&env.sol), 3_000_000_000)], &[&u.key])
             .await
@@ -404,7 +420,7 @@ async fn presigned_transactions_go_through_send_signed() {
         );
         assert_eq!(env.balance(&u.token(&env.sol)).await, 1_000_000_000);
 
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }
@@ -413,7 +429,7 @@ async fn presigned_transactions_go_through_send_signed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keeper_over_rpc_liquidates() {
     bounded(async {
-        let (env, bridge, rpc) = setup().await;
+        let (env, net, rpc) = setup().await;
         env.lender(100_000_000_000, 0).await;
         env.borrower(10_000_000_000, 750_000_000).await;
         let bot = solana_sdk::signature::Keypair::new();
@@ -423,7 +439,6 @@ async fn keeper_over_rpc_liquidates() {
             5_000_000_000,
         );
         env.send(&[fund], &[]).await.unwrap();
-        bridge.add_signer(&bot);
         let keeper = scalpel_client::keeper::Keeper::new(
             &rpc,
             &bot,
@@ -462,7 +477,7 @@ async fn keeper_over_rpc_liquidates() {
         let accrued = scalpel_client::events::parse::<scalpel::events::MarketAccrued>(&out.logs);
         assert_eq!(accrued.len(), 1);
         assert_eq!(accrued[0].market, env.usdc.market);
-        check_bridge(&bridge);
+        check_wire(&net);
     })
     .await
 }

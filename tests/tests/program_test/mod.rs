@@ -414,7 +414,12 @@ fn dummy() -> MarketFixture {
         feed_id: [0; 32],
     }
 }
-pub mod rpc_bridge;
+/// The localnet serves an environment's bank (`scalpel_client::localnet::Localnet::start`).
+impl scalpel_client::localnet::ChainHost for Env {
+    fn local_chain(&self) -> &LocalChain {
+        &self.chain
+    }
+}
 
 /// The accounts of a liquidation of `victim`'s `asset` against its `liab` by `liq`.
 pub fn liquidate_accounts(

@@ -1,9 +1,16 @@
-//! The in-process chain: `solana-program-test` running Scalpel natively, with the real SPL Token
-//! program from program-test's bundled binaries. The only place with the native `entry` wrapper.
+//! The in-process chain: `solana-program-test` running Scalpel natively (or its SBF build when
+//! `SBF_OUT_DIR` points at `scalpel.so`), with the real SPL Token program from program-test's
+//! bundled binaries. The only place with the native `entry` wrapper. `oracle` writes Pyth prices
+//! into the bank, `migration` applies a migration file to it.
+
+pub mod migration;
+pub mod oracle;
 
 use crate::chain::{failure, Chain, TxFailure, TxOutcome};
+use anyhow::anyhow;
 use async_trait::async_trait;
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_runtime::{bank::Bank, bank_forks::BankForks};
 use solana_sdk::{
     account::{Account, AccountSharedData},
     account_info::AccountInfo,
@@ -18,6 +25,7 @@ use solana_sdk::{
 };
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use tokio::sync::Mutex;
 
 /// Anchor's `entry` ties the accounts slice to the `'info` of its elements; `processor!` hands
@@ -35,6 +43,8 @@ fn scalpel_entry<'a, 'b>(
 /// The Scalpel program plus SPL Token in a bank, driven through real transactions.
 pub struct LocalChain {
     ctx: Mutex<ProgramTestContext>,
+    forks: Arc<RwLock<BankForks>>,
+    genesis_hash: Hash,
     payer: Keypair,
     known: std::sync::Mutex<BTreeSet<Pubkey>>,
     nonce: AtomicU64,
@@ -53,8 +63,12 @@ impl LocalChain {
         }
         let ctx = pt.start_with_context().await;
         let payer = ctx.payer.insecure_clone();
+        let forks = ctx.bank_forks();
+        let genesis_hash = ctx.genesis_config().hash();
         Self {
             ctx: Mutex::new(ctx),
+            forks,
+            genesis_hash,
             payer,
             known: std::sync::Mutex::new(known),
             nonce: AtomicU64::new(0),
@@ -64,6 +78,62 @@ impl LocalChain {
     /// The funded payer of the bank.
     pub fn payer(&self) -> &Keypair {
         &self.payer
+    }
+
+    /// The bank transactions land in, for reads. Anything that executes or writes goes through
+    /// [`LocalChain::with_bank`] so it never races a slot change.
+    pub fn working_bank(&self) -> Arc<Bank> {
+        match self.forks.read() {
+            Ok(f) => f.working_bank(),
+            Err(poisoned) => poisoned.into_inner().working_bank(),
+        }
+    }
+
+    /// Runs `f` on the working bank while no other operation of this chain (a transaction, an
+    /// account write, a slot change) runs.
+    pub async fn with_bank<R>(&self, f: impl FnOnce(&Bank) -> R) -> R {
+        let _ctx = self.ctx.lock().await;
+        f(&self.working_bank())
+    }
+
+    /// The genesis config's hash.
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    /// Whether Scalpel runs as the SBF build (loaded from `SBF_OUT_DIR`) rather than natively.
+    pub fn runs_sbf(&self) -> bool {
+        self.working_bank()
+            .get_account(&scalpel::ID)
+            .is_some_and(|a| {
+                solana_sdk::account::ReadableAccount::owner(&a) != &solana_sdk::native_loader::ID
+            })
+    }
+
+    /// Stops program-test's own blockhash task (a new blockhash every 6.4 ms, so a blockhash
+    /// expires within about a second): blockhashes then change only with
+    /// [`LocalChain::advance_slot`], one per slot, as on a cluster.
+    pub async fn stop_blockhash_ticker(&self) {
+        self.ctx.lock().await.stop_blockhash_ticker();
+    }
+
+    /// Moves the bank to the next slot (a new blockhash, block height + 1). The clock's unix time
+    /// is kept: it moves only when told ([`LocalChain::set_unix_time`]), so published prices do
+    /// not go stale by themselves. Returns the new slot.
+    pub async fn advance_slot(&self) -> anyhow::Result<u64> {
+        let mut ctx = self.ctx.lock().await;
+        let bank = self.working_bank();
+        let before = bank.clock();
+        let next = bank.slot().saturating_add(1);
+        drop(bank);
+        ctx.warp_to_slot(next)
+            .map_err(|e| anyhow!("cannot move the bank to slot {next}: {e:?}"))?;
+        let mut clock = self.working_bank().clock();
+        if clock.unix_timestamp != before.unix_timestamp {
+            clock.unix_timestamp = before.unix_timestamp;
+            ctx.set_sysvar(&clock);
+        }
+        Ok(next)
     }
 
     /// Writes an account directly (test setup and oracle prices only).
