@@ -321,7 +321,7 @@ async fn trade(
         }
         x
     };
-    let user_token = token::associated_account(&owner.pubkey(), &market.mint);
+    let user_token = token::ata(&owner.pubkey(), &market.mint);
     let book = st.book();
     let preview = match book.preview(&acc, market.market_index, kind.trade(native)) {
         Ok(Ok(p)) => Some(p),
@@ -391,7 +391,7 @@ async fn trade(
     };
     let mut ixs: Vec<Instruction> = Vec::new();
     if matches!(kind, Kind::Withdraw | Kind::Borrow) {
-        ixs.push(token::create_associated_account_idempotent(
+        ixs.push(token::create_ata_idempotent(
             &owner.pubkey(),
             &owner.pubkey(),
             &market.mint,

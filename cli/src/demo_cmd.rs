@@ -16,6 +16,9 @@ pub struct DemoArgs {
     /// Print one JSON document instead of the narration.
     #[arg(long)]
     pub json: bool,
+    /// Also show the program's own log lines, on stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 /// Runs the demo.
@@ -30,5 +33,5 @@ pub fn execute(args: &DemoArgs) -> Result<()> {
             "Everything below runs as real transactions against the Scalpel program in-process."
         );
     }
-    crate::scenario_cmd::run_and_print(&scenario, "scenarios/demo.toml", args.json)
+    crate::scenario_cmd::run_and_print(&scenario, "scenarios/demo.toml", args.json, args.verbose)
 }

@@ -9,6 +9,7 @@ mod admin_cmd;
 mod cluster;
 mod demo_cmd;
 mod keeper_cmd;
+mod keygen_cmd;
 mod localnet_cmd;
 mod oracle_inspect;
 mod quote_cmd;
@@ -52,6 +53,8 @@ enum Command {
     /// A local Solana node serving the program in-process (JSON-RPC on 8899, PubSub on 8900),
     /// with the migration's markets; `price`, `warp` and `fund` operate a running one.
     Localnet(localnet_cmd::LocalnetArgs),
+    /// Write a new wallet keypair file (as `solana-keygen new -o FILE`) and print its address.
+    Keygen(keygen_cmd::KeygenArgs),
 }
 
 /// `scalpel admin …`
@@ -89,6 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quote(args) => quote_cmd::execute(&args),
         Command::Account(args) => account_cmd::execute(&args),
         Command::Localnet(args) => localnet_cmd::execute(&args),
+        Command::Keygen(args) => keygen_cmd::execute(&args),
     }
 }
 

@@ -16,29 +16,49 @@ pub struct RunArgs {
     /// Print one JSON document `{"steps": [...]}` instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Also show the program's own log lines (`Program log: Instruction: …`), on stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 /// Runs the file.
 pub fn execute(args: &RunArgs) -> Result<()> {
     let scenario = Scenario::load(&args.file)?;
-    run_and_print(&scenario, &args.file.display().to_string(), args.json)
+    run_and_print(
+        &scenario,
+        &args.file.display().to_string(),
+        args.json,
+        args.verbose,
+    )
 }
 
-/// Runs a loaded scenario and prints it (shared with `scalpel demo`).
-pub fn run_and_print(scenario: &Scenario, name: &str, json: bool) -> Result<()> {
+/// Runs a loaded scenario and prints it (shared with `scalpel demo`). The program runs in this
+/// process and prints its log lines on standard output: they go to stderr with `verbose`,
+/// nowhere otherwise. The step progress is drawn only on a terminal.
+pub fn run_and_print(scenario: &Scenario, name: &str, json: bool, verbose: bool) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let guard = crate::stdout_guard::StdoutGuard::redirect()?;
+    let guard = if verbose {
+        crate::stdout_guard::StdoutGuard::redirect()?
+    } else {
+        crate::stdout_guard::StdoutGuard::discard()?
+    };
+    // indicatif draws on stderr only when it is a terminal (hidden otherwise).
+    let bar = if json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} steps")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    };
+    bar.set_message(format!("running {name}"));
     let report = rt.block_on(run(scenario, |i, n| {
-        if !json {
-            eprint!("\rrunning step {}/{}", i + 1, n);
-            let _ = std::io::stderr().flush();
-        }
+        bar.set_length(n as u64);
+        bar.set_position(i as u64 + 1);
     }));
-    if !json {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let mut out = guard.out()?;
     drop(guard);
     let report = report?;

@@ -5,6 +5,7 @@
 //! account or RPC error. The same code runs against a cluster (`RpcChain`) and in-process.
 
 use crate::health::{resolve_positions, ResolvedInput};
+use crate::token::{ata, create_ata_idempotent};
 use crate::{chain::TxFailure, decode, events, ix, pda, Chain};
 use anchor_lang::Discriminator;
 use anyhow::{anyhow, Result};
@@ -16,41 +17,12 @@ use scalpel::state::{MarginAccount, Market, Protocol};
 use serde::Serialize;
 use solana_sdk::{
     compute_budget::ComputeBudgetInstruction,
-    instruction::{AccountMeta, Instruction},
-    pubkey,
+    instruction::Instruction,
     pubkey::Pubkey,
     signature::{Keypair, Signer},
 };
 use std::collections::HashMap;
 use std::time::Duration;
-
-/// The associated-token-account program.
-pub const ATA_PROGRAM: Pubkey = pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
-
-/// The bot's associated token account of `mint`.
-pub fn ata(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[owner.as_ref(), spl_token::ID.as_ref(), mint.as_ref()],
-        &ATA_PROGRAM,
-    )
-    .0
-}
-
-/// Idempotent creation of the associated token account of `mint` for `owner`.
-pub fn create_ata_idempotent(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey) -> Instruction {
-    Instruction {
-        program_id: ATA_PROGRAM,
-        accounts: vec![
-            AccountMeta::new(*payer, true),
-            AccountMeta::new(ata(owner, mint), false),
-            AccountMeta::new_readonly(*owner, false),
-            AccountMeta::new_readonly(*mint, false),
-            AccountMeta::new_readonly(anchor_lang::system_program::ID, false),
-            AccountMeta::new_readonly(spl_token::ID, false),
-        ],
-        data: vec![1],
-    }
-}
 
 /// How the bot behaves.
 #[derive(Clone, Debug)]

@@ -105,15 +105,18 @@ pub async fn balance(chain: &dyn Chain, account: &Pubkey) -> Result<u64> {
     }
 }
 
-/// The owner's associated token account of `mint` (where wallets keep tokens, and where the
-/// trader commands pay from and receive into).
-pub fn associated_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+/// The associated-token-account program.
+pub const ATA_PROGRAM: Pubkey = spl_associated_token_account_client::program::ID;
+
+/// The owner's associated token account of `mint` (where wallets keep tokens, where the trader
+/// commands pay from and receive into, and where the keeper holds its inventory).
+pub fn ata(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
     spl_associated_token_account_client::address::get_associated_token_address(owner, mint)
 }
 
 /// Creates `owner`'s associated token account of `mint` if it does not exist (a no-op when it
 /// does), paid by `payer`.
-pub fn create_associated_account_idempotent(
+pub fn create_ata_idempotent(
     payer: &Pubkey,
     owner: &Pubkey,
     mint: &Pubkey,

@@ -88,7 +88,7 @@ pub fn instruction_name(program: &Pubkey, data: &[u8]) -> String {
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map(u32::from_le_bytes);
         ("system", tag.and_then(system_name))
-    } else if *program == crate::keeper::ATA_PROGRAM {
+    } else if *program == crate::token::ATA_PROGRAM {
         (
             "ata",
             Some(if data.first() == Some(&1) {

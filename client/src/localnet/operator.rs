@@ -155,10 +155,10 @@ async fn fund(node: Arc<Node>, p: Params) -> RpcResult {
     let m = market(op, &asset)?;
     let native = parse_amount(&amount, m.decimals).map_err(|e| invalid_params(format!("{e:#}")))?;
     let faucet = node.faucet();
-    let ata = crate::keeper::ata(&owner, &m.mint);
+    let ata = crate::token::ata(&owner, &m.mint);
     let ixs = [
         ComputeBudgetInstruction::set_compute_unit_price(node.next_nonce()),
-        crate::keeper::create_ata_idempotent(&faucet.pubkey(), &owner, &m.mint),
+        crate::token::create_ata_idempotent(&faucet.pubkey(), &owner, &m.mint),
         spl_token::instruction::mint_to(
             &spl_token::ID,
             &m.mint,

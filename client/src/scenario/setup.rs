@@ -290,7 +290,7 @@ impl Runner {
         for m in &self.markets {
             // A large float of every token: 10^9 whole tokens.
             let amount = 10u64.saturating_pow(9 + m.spec.decimals as u32);
-            let ata = crate::keeper::ata(&bot.pubkey(), &m.mint);
+            let ata = crate::token::ata(&bot.pubkey(), &m.mint);
             token::mint_to(
                 &self.chain,
                 &self.admin,

@@ -3,7 +3,8 @@
 
 use crate::program_test::*;
 use async_trait::async_trait;
-use scalpel_client::keeper::{ata, Keeper, KeeperConfig, PassSummary};
+use scalpel_client::keeper::{Keeper, KeeperConfig, PassSummary};
+use scalpel_client::token::ata;
 use scalpel_client::{health, ix, token, Chain, TxFailure, TxOutcome};
 use solana_sdk::{
     account::Account, clock::Clock, hash::Hash, instruction::Instruction, pubkey::Pubkey,

@@ -9,7 +9,7 @@ use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 use scalpel_client::admin::AdminConfig;
 use scalpel_client::local::migration::LocalMarket;
 use scalpel_client::localnet::{genesis, Localnet, LocalnetConfig, Remote};
-use scalpel_client::{health, ix, keeper::ata, pda, rpc::RpcChain, token, Chain, LocalChain};
+use scalpel_client::{health, ix, pda, rpc::RpcChain, token, token::ata, Chain, LocalChain};
 use serde_json::{json, Value};
 use solana_account_decoder_client_types::{UiAccountData, UiAccountEncoding};
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;

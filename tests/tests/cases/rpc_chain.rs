@@ -445,7 +445,7 @@ async fn keeper_over_rpc_liquidates() {
             scalpel_client::keeper::KeeperConfig::default(),
         );
         assert_eq!(keeper.ensure_token_accounts().await.unwrap(), 2);
-        let usdc_ata = scalpel_client::keeper::ata(&bot.pubkey(), &env.usdc.mint);
+        let usdc_ata = scalpel_client::token::ata(&bot.pubkey(), &env.usdc.mint);
         scalpel_client::token::mint_to(
             &env.chain,
             &env.admin,
