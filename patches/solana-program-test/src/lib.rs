@@ -121,12 +121,9 @@ pub fn invoke_builtin_function(
     invoke_context.consume_checked(1)?;
 
     let log_collector = invoke_context.get_log_collector();
-    let program_id = instruction_context.get_last_program_key(transaction_context)?;
-    stable_log::program_invoke(
-        &log_collector,
-        program_id,
-        invoke_context.get_stack_height(),
-    );
+    // (Scalpel's copy) The runtime logs the invoke, success and failure lines of every program,
+    // builtins included (`InvokeContext::process_executable_chain`); logging them here too wrote
+    // each one twice, which log parsers such as @coral-xyz/anchor's `EventParser` reject.
 
     // Copy indices_in_instruction into a HashSet to ensure there are no duplicates
     let deduplicated_indices: HashSet<IndexOfAccount> = instruction_account_indices.collect();
@@ -147,26 +144,29 @@ pub fn invoke_builtin_function(
         unsafe { deserialize(&mut parameter_bytes.as_slice_mut()[0] as *mut u8) };
 
     // Execute the program
-    match std::panic::catch_unwind(AssertUnwindSafe(|| {
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         builtin_function(program_id, &account_infos, input)
-    })) {
+    }));
+    // (Scalpel's copy) The program's return data as a log line, as the BPF loader writes it
+    // after a program ran (clients such as @coral-xyz/anchor's `.view()` read it there).
+    let (returned_by, return_data) = get_invoke_context().transaction_context.get_return_data();
+    if returned_by == program_id && !return_data.is_empty() {
+        stable_log::program_return(&log_collector, program_id, return_data);
+    }
+    match outcome {
         Ok(program_result) => {
             program_result.map_err(|program_error| {
                 let err = InstructionError::from(u64::from(program_error));
-                stable_log::program_failure(&log_collector, program_id, &err);
                 let err: Box<dyn std::error::Error> = Box::new(err);
                 err
             })?;
         }
         Err(_panic_error) => {
             let err = InstructionError::ProgramFailedToComplete;
-            stable_log::program_failure(&log_collector, program_id, &err);
             let err: Box<dyn std::error::Error> = Box::new(err);
             Err(err)?;
         }
     };
-
-    stable_log::program_success(&log_collector, program_id);
 
     // Lookup table for AccountInfo
     let account_info_map: HashMap<_, _> = account_infos.into_iter().map(|a| (a.key, a)).collect();
@@ -256,7 +256,6 @@ impl solana_sysvar::program_stubs::SyscallStubs for SyscallStubs {
     ) -> ProgramResult {
         let instruction = StableInstruction::from(instruction.clone());
         let invoke_context = get_invoke_context();
-        let log_collector = invoke_context.get_log_collector();
         let transaction_context = &invoke_context.transaction_context;
         let instruction_context = transaction_context
             .get_current_instruction_context()
@@ -265,11 +264,8 @@ impl solana_sysvar::program_stubs::SyscallStubs for SyscallStubs {
             .get_last_program_key(transaction_context)
             .unwrap();
 
-        stable_log::program_invoke(
-            &log_collector,
-            &instruction.program_id,
-            invoke_context.get_stack_height(),
-        );
+        // (Scalpel's copy) No invoke or success line here: `process_instruction` below logs them
+        // for the callee, at its stack height (this one said `[1]` for a CPI from depth 1).
 
         let signers = signers_seeds
             .iter()
@@ -373,8 +369,14 @@ impl solana_sysvar::program_stubs::SyscallStubs for SyscallStubs {
             data.clone_from_slice(new_data);
         }
 
-        stable_log::program_success(&log_collector, &instruction.program_id);
         Ok(())
+    }
+
+    // (Scalpel's copy) `sol_log_data` as the syscall logs it (`Program data: <base64>`), for the
+    // events of a program running natively; the default prints to standard output.
+    fn sol_log_data(&self, fields: &[&[u8]]) {
+        let invoke_context = get_invoke_context();
+        stable_log::program_data(&invoke_context.get_log_collector(), fields);
     }
 
     fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {

@@ -1,6 +1,7 @@
 //! Event emission and return data. On SBF this is exactly Anchor's `emit!` (`sol_log_data`). Natively (the
-//! in-process test bank) Anchor's `sol_log_data` is a no-op, so the same bytes are logged as
-//! `Program data: <base64>` through the syscall stub program-test collects.
+//! in-process test bank) Anchor's `sol_log_data` is a no-op, so the same bytes go to the
+//! `sol_log_data` syscall stub, which the patched program-test logs as the runtime does
+//! (`Program data: <base64>`, patches/README.md).
 
 use anchor_lang::Event;
 
@@ -10,14 +11,7 @@ pub fn emit_event<E: Event>(event: &E) {
     #[cfg(target_os = "solana")]
     anchor_lang::solana_program::log::sol_log_data(&[&data]);
     #[cfg(not(target_os = "solana"))]
-    {
-        use base64::Engine;
-        let line = format!(
-            "Program data: {}",
-            base64::engine::general_purpose::STANDARD.encode(&data)
-        );
-        solana_sysvar::program_stubs::sol_log(&line);
-    }
+    solana_sysvar::program_stubs::sol_log_data(&[&data]);
 }
 
 /// Natively, Anchor's return-data path (`solana_cpi::set_return_data`) is a no-op, so a view's

@@ -52,6 +52,17 @@ impl AccountDeserialize for ListingMint {
 
 impl AccountSerialize for ListingMint {}
 
+// `InterfaceAccount` fields need these under `idl-build`. The defaults keep the SPL mint out of
+// the IDL's accounts and types (it is not this program's account), as anchor-spl does for its
+// own `Mint`; nothing is compiled for the program itself.
+#[cfg(feature = "idl-build")]
+impl anchor_lang::IdlBuild for ListingMint {}
+
+#[cfg(feature = "idl-build")]
+impl anchor_lang::Discriminator for ListingMint {
+    const DISCRIMINATOR: &'static [u8] = &[];
+}
+
 impl core::ops::Deref for ListingMint {
     type Target = spl_token::state::Mint;
     fn deref(&self) -> &Self::Target {

@@ -352,6 +352,37 @@ impl WrappedI80F48 {
     }
 }
 
+/// The IDL's description of the type (`idl-build` only; nothing on chain changes): a `repr(C)`
+/// bytemuck struct of one `[u8; 16]`, so clients decode the bytes as they are stored. The value
+/// is the little-endian two's-complement `i128` divided by 2^48.
+#[cfg(feature = "idl-build")]
+impl anchor_lang::IdlBuild for WrappedI80F48 {
+    fn create_type() -> Option<anchor_lang::idl::types::IdlTypeDef> {
+        use anchor_lang::idl::types::*;
+        Some(IdlTypeDef {
+            name: Self::get_full_path(),
+            docs: vec![
+                "I80F48 fixed-point number stored as 16 little-endian bytes: the value is the"
+                    .into(),
+                "two's-complement i128 they hold divided by 2^48 (48 fraction bits).".into(),
+            ],
+            serialization: IdlSerialization::Bytemuck,
+            repr: Some(IdlRepr::C(IdlReprModifier {
+                packed: false,
+                align: None,
+            })),
+            generics: vec![],
+            ty: IdlTypeDefTy::Struct {
+                fields: Some(IdlDefinedFields::Named(vec![IdlField {
+                    name: "bits".into(),
+                    docs: vec!["Little-endian bits of the fixed-point value.".into()],
+                    ty: IdlType::Array(Box::new(IdlType::U8), IdlArrayLen::Value(16)),
+                }])),
+            },
+        })
+    }
+}
+
 impl From<I80F48> for WrappedI80F48 {
     fn from(v: I80F48) -> Self {
         Self::from_num(v)
