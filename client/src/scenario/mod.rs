@@ -119,8 +119,11 @@ pub struct ParamsSpec {
     pub liab_weight_init: Option<String>,
     /// Maint liability weight.
     pub liab_weight_maint: Option<String>,
-    /// Liquidation penalty, bps.
+    /// Liquidation penalty (the full `π`), bps.
     pub liquidation_penalty_bps: Option<u16>,
+    /// Minimum penalty `π_min` at a health ratio of 1, bps (left out: a flat penalty stays
+    /// flat, `MarketParams::with_penalty`).
+    pub liquidation_penalty_min_bps: Option<u16>,
     /// Confidence limit, bps of price.
     pub max_conf_bps: Option<u16>,
     /// Oracle age for borrow and withdraw, seconds.
@@ -178,9 +181,6 @@ impl ParamsSpec {
                 &self.liab_weight_maint,
                 base.liab_weight_maint_bps,
             )?,
-            liquidation_penalty_bps: self
-                .liquidation_penalty_bps
-                .unwrap_or(base.liquidation_penalty_bps),
             max_conf_bps: self.max_conf_bps.unwrap_or(base.max_conf_bps),
             max_age_secs: self.max_age_secs.unwrap_or(base.max_age_secs),
             max_age_liquidation_secs: self
@@ -189,7 +189,11 @@ impl ParamsSpec {
             deposit_cap: cap("deposit_cap", &self.deposit_cap, base.deposit_cap)?,
             borrow_cap: cap("borrow_cap", &self.borrow_cap, base.borrow_cap)?,
             ..base
-        };
+        }
+        .with_penalty(
+            self.liquidation_penalty_bps,
+            self.liquidation_penalty_min_bps,
+        );
         if let Some(c) = &self.interest {
             let util = weight(
                 "interest.optimal_utilization",

@@ -41,7 +41,7 @@ impl Runner {
             let li = inputs.iter().position(|r| r.market_index == mj.index);
             if let (Some(ai), Some(li)) = (ai, li) {
                 let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
-                if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty) {
+                if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty.max) {
                     out["alternatives"] = json!({
                         "full": {"repaid": format_amount(full.repay, mj.spec.decimals), "seized": format_amount(full.seized, mi.spec.decimals)},
                         "close_factor_50": {"repaid": format_amount(half.repay, mj.spec.decimals), "seized": format_amount(half.seized, mi.spec.decimals)},
@@ -183,7 +183,7 @@ impl Runner {
                 let li = inputs.iter().position(|r| r.market_index == e.liab_index);
                 if let (Some(ai), Some(li)) = (ai, li) {
                     let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
-                    if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty) {
+                    if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty.max) {
                         row["full"] = json!({"repaid": format_amount(full.repay, mj.spec.decimals), "seized": format_amount(full.seized, mi.spec.decimals)});
                         row["close_factor_50"] = json!({"repaid": format_amount(half.repay, mj.spec.decimals), "seized": format_amount(half.seized, mi.spec.decimals)});
                     }

@@ -38,7 +38,12 @@ pub enum ParamChange {
     /// init ≤ maint ≤ 1 ≤ maint ≤ init.
     Tighten { asset_bps: u16, liab_bps: u16 },
     /// A new penalty, clamped into bounds unless `unchecked` (then it may be refused).
-    Penalty { bps: u16, unchecked: bool },
+    Penalty {
+        bps: u16,
+        /// `π_min` as a percentage of the new `π` (100: flat).
+        min_pct: u8,
+        unchecked: bool,
+    },
     /// The listing parameters again (loosens what earlier changes tightened).
     Restore,
     /// Caps at a percentage of the current totals (≥ 1 000%: no cap).
@@ -483,8 +488,12 @@ fn param_change() -> impl Strategy<Value = ParamChange> {
     prop_oneof![
         3 => (0..=3_000u16, 0..=3_000u16)
             .prop_map(|(asset_bps, liab_bps)| ParamChange::Tighten { asset_bps, liab_bps }),
-        2 => (0..=3_000u16, prop_oneof![4 => Just(false), 1 => Just(true)])
-            .prop_map(|(bps, unchecked)| ParamChange::Penalty { bps, unchecked }),
+        2 => (
+            0..=3_000u16,
+            prop_oneof![1 => Just(100u8), 1 => 0..=100u8],
+            prop_oneof![4 => Just(false), 1 => Just(true)],
+        )
+            .prop_map(|(bps, min_pct, unchecked)| ParamChange::Penalty { bps, min_pct, unchecked }),
         2 => Just(ParamChange::Restore),
         1 => (50..=1_000u16, 50..=1_000u16)
             .prop_map(|(deposit_pct, borrow_pct)| ParamChange::Caps { deposit_pct, borrow_pct }),
@@ -948,7 +957,11 @@ fn new_params(s: &Snap, w: &World, m: usize, change: ParamChange) -> Option<Mark
                 ..cur
             }
         }
-        ParamChange::Penalty { bps, unchecked } => {
+        ParamChange::Penalty {
+            bps,
+            min_pct,
+            unchecked,
+        } => {
             let mut p = bps as u64;
             if !unchecked {
                 p = p.min(scalpel::constants::bounds::MAX_LIQUIDATION_PENALTY_BPS as u64);
@@ -960,6 +973,7 @@ fn new_params(s: &Snap, w: &World, m: usize, change: ParamChange) -> Option<Mark
             }
             MarketParams {
                 liquidation_penalty_bps: p as u16,
+                liquidation_penalty_min_bps: (p * min_pct as u64 / 100) as u16,
                 ..cur
             }
         }
