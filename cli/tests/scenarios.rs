@@ -71,6 +71,63 @@ fn partial_liquidation_restores_the_target() {
 }
 
 #[test]
+fn scaled_penalty_takes_less_than_the_flat_one_on_partial() {
+    let flat = &run("partial.toml")[2];
+    let scaled = &run("partial_scaled.toml")[2];
+    assert_eq!(flat["penalty"], "0.050000");
+    // HR 0.96 on a 2%..5% curve: π = 4.4%; x = ⌈45 / 0.0804⌉ USDC, S = ⌊x · 1.044 / 80⌋ SOL.
+    assert_eq!(scaled["penalty"], "0.044000");
+    assert_eq!(native(&scaled["repaid"], 6), 559_701_493);
+    let s = native(&scaled["seized"], 9);
+    assert!((7_304_104_483..=7_304_104_484).contains(&s), "{s}");
+    assert_eq!(scaled["health_after"]["end"], "0.000000");
+    shares_add_up(scaled, 9);
+    // The trader keeps 0.571 SOL more of the collateral than under the flat 5%.
+    assert!(native(&flat["seized"], 9) - s > 570_000_000);
+}
+
+#[test]
+fn health_scaled_penalty_and_liquidation_into_an_account() {
+    let steps = run("liquidation_v2.toml");
+    let (alice, bob) = (&steps[1], &steps[2]);
+    for l in [alice, bob] {
+        assert_eq!(l["ok"], true, "{l}");
+        // HR = 0.98 on a 2%..8% curve: π = 4.4%; x = ⌈36 / 0.0804⌉ USDC.
+        assert_eq!(l["penalty"], "0.044000");
+        assert_eq!(native(&l["repaid"], 6), 447_761_195);
+        let s = native(&l["seized"], 9);
+        // ⌊x · 1.044 / 98⌋ = 4.770027424 SOL (one unit low at most: 1.044 is not binary).
+        assert!((4_770_027_423..=4_770_027_424).contains(&s), "{s}");
+        shares_add_up(l, 9);
+    }
+    // The same plan either way; the account mode names its liquidator.
+    for k in [
+        "repaid",
+        "seized",
+        "to_liquidator",
+        "to_insurance",
+        "to_treasury",
+    ] {
+        assert_eq!(alice[k], bob[k], "{k}");
+    }
+    assert_eq!(
+        (bob["mode"].as_str(), bob["liquidator"].as_str()),
+        (Some("account"), Some("liq"))
+    );
+    // liq's margin account: bob's SOL share as a deposit, the repaid USDC out of its 2 000.
+    let snap = &steps[3];
+    let liq = snap["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == "liq"))
+        .expect("liq");
+    assert_eq!(liq["balances"]["SOL"], bob["to_liquidator"]);
+    assert_eq!(
+        native(&liq["balances"]["USDC"], 6),
+        2_000_000_000 - native(&bob["repaid"], 6)
+    );
+}
+
+#[test]
 fn chained_pairs() {
     let steps = run("chained.toml");
     assert_eq!(native(&steps[1]["seized"], 9), 1_000_000_000, "all the SOL");

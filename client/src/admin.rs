@@ -55,6 +55,9 @@ pub struct ProtocolParamsConfig {
     pub timelock_secs: Option<u32>,
     /// Maint-weight shift duration.
     pub weight_shift_secs: Option<u32>,
+    /// `r_full`, the health ratio at and below which the full penalty applies (decimal string,
+    /// e.g. `"0.95"`).
+    pub full_penalty_health_ratio: Option<String>,
 }
 
 impl ProtocolParamsConfig {
@@ -74,6 +77,11 @@ impl ProtocolParamsConfig {
             },
             timelock_secs: self.timelock_secs.unwrap_or(d.timelock_secs),
             weight_shift_secs: self.weight_shift_secs.unwrap_or(d.weight_shift_secs),
+            full_penalty_health_ratio_bps: match &self.full_penalty_health_ratio {
+                Some(s) => u16::try_from(crate::units::parse_bps(s)?)
+                    .map_err(|_| anyhow!("full_penalty_health_ratio {s} is not below 1"))?,
+                None => d.full_penalty_health_ratio_bps,
+            },
         })
     }
 }
@@ -115,6 +123,8 @@ pub struct MarketParamsConfig {
     pub liab_weight_init_bps: Option<u32>,
     pub liab_weight_maint_bps: Option<u32>,
     pub liquidation_penalty_bps: Option<u16>,
+    /// `π_min`; without it the penalty is flat (`π_min = π`).
+    pub liquidation_penalty_min_bps: Option<u16>,
     pub max_conf_bps: Option<u16>,
     pub max_age_secs: Option<u32>,
     pub max_age_liquidation_secs: Option<u32>,
@@ -141,9 +151,6 @@ impl MarketParamsConfig {
             liab_weight_maint_bps: self
                 .liab_weight_maint_bps
                 .unwrap_or(d.liab_weight_maint_bps),
-            liquidation_penalty_bps: self
-                .liquidation_penalty_bps
-                .unwrap_or(d.liquidation_penalty_bps),
             max_conf_bps: self.max_conf_bps.unwrap_or(d.max_conf_bps),
             max_age_secs: self.max_age_secs.unwrap_or(d.max_age_secs),
             max_age_liquidation_secs: self
@@ -157,7 +164,12 @@ impl MarketParamsConfig {
             base_rate_bps: self.base_rate_bps.unwrap_or(d.base_rate_bps),
             slope1_bps: self.slope1_bps.unwrap_or(d.slope1_bps),
             slope2_bps: self.slope2_bps.unwrap_or(d.slope2_bps),
+            ..d
         }
+        .with_penalty(
+            self.liquidation_penalty_bps,
+            self.liquidation_penalty_min_bps,
+        )
     }
 }
 
@@ -250,7 +262,7 @@ pub async fn plan(chain: &dyn Chain, config: &AdminConfig, admin: &Pubkey) -> Re
                 });
             }
             let current = p.params().map_err(|e| anyhow!("{e}"))?;
-            let queued = (p.pending.active != 0).then(|| p.pending.params());
+            let queued = (p.pending.active != 0).then(|| p.pending_params());
             if current != want && queued == Some(want) && p.pending.eta <= now {
                 actions.push(Action {
                     description: "apply the queued protocol parameters".into(),
@@ -466,7 +478,7 @@ pub async fn live(chain: &dyn Chain) -> Result<Live> {
         guardian: p.guardian.to_string(),
         params: p.params().map_err(|e| anyhow!("{e}"))?,
         pause_flags: p.pause_flags,
-        pending: (p.pending.active != 0).then(|| (p.pending.eta, p.pending.params())),
+        pending: (p.pending.active != 0).then(|| (p.pending.eta, p.pending_params())),
         markets: markets
             .iter()
             .map(|(k, m)| {

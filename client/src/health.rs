@@ -64,6 +64,36 @@ pub fn pairs_after(
         .collect()
 }
 
+/// The liquidator account's health pairs after a `liquidate_to_account` that hands it
+/// `collateral` of market `asset` and `debt` of market `liab` at the chain's `now`: the
+/// program's own `MarginAccount::take_over` applied to a copy, so the slots match.
+pub fn pairs_after_take_over(
+    account: &MarginAccount,
+    markets: &[(Pubkey, Market)],
+    (asset, collateral): (u16, u64),
+    (liab, debt): (u16, u64),
+    now: i64,
+) -> Result<Vec<(Pubkey, Pubkey)>> {
+    let indices = |index: u16| -> Result<scalpel::state::MarketIndices> {
+        let m = markets
+            .iter()
+            .find(|(_, m)| m.market_index == index)
+            .map(|(_, m)| m)
+            .ok_or_else(|| anyhow!("market index {index} not found"))?;
+        let (deposit_index, borrow_index) = m.indices_at(now).map_err(|e| anyhow!("{e}"))?;
+        Ok(scalpel::state::MarketIndices {
+            market_index: index,
+            deposit_index,
+            borrow_index,
+        })
+    };
+    let mut after = *account;
+    after
+        .take_over(&indices(asset)?, collateral, &indices(liab)?, debt)
+        .map_err(|e| anyhow!("{e}"))?;
+    pairs_after(&after, markets, None, None)
+}
+
 /// One position resolved off-chain exactly as the program resolves it.
 #[derive(Clone, Copy, Debug)]
 pub struct ResolvedInput {
@@ -77,8 +107,8 @@ pub struct ResolvedInput {
     pub price: PositionPrice,
     /// Health input (balances, price, weights).
     pub input: HealthPosition,
-    /// The market's liquidation penalty in force.
-    pub penalty: I80F48,
+    /// The market's liquidation penalty curve in force.
+    pub penalty: scalpel::math::liquidation::PenaltyCurve,
 }
 
 impl ResolvedInput {
@@ -117,7 +147,7 @@ pub fn resolve_positions(
                 price,
                 input: position_input(market, p.shares(), &price.price, now)
                     .map_err(|e| anyhow!("{e}"))?,
-                penalty: market.penalty_at(now).map_err(|e| anyhow!("{e}"))?,
+                penalty: market.penalty_curve_at(now).map_err(|e| anyhow!("{e}"))?,
             })
         })
         .collect()

@@ -296,6 +296,47 @@ pub fn liquidate(
     )
 }
 
+/// The accounts of a `liquidate_to_account` call.
+#[derive(Clone, Copy, Debug)]
+pub struct LiquidateToAccountAccounts {
+    /// Margin account liquidated.
+    pub liquidatee: Pubkey,
+    /// Mint of the collateral market `i`.
+    pub asset_mint: Pubkey,
+    /// Mint of the liability market `j`.
+    pub liab_mint: Pubkey,
+    /// Liquidator wallet (signer, owner of `liquidator_account`).
+    pub liquidator: Pubkey,
+    /// The liquidator's margin account, which takes the debt and the collateral.
+    pub liquidator_account: Pubkey,
+}
+
+/// `liquidate_to_account`; `health` are the liquidatee's current pairs, `liquidator_health` the
+/// liquidator account's pairs after the liquidation ([`crate::health::pairs_after_take_over`]).
+pub fn liquidate_to_account(
+    a: &LiquidateToAccountAccounts,
+    max_repay: u64,
+    health: &[(Pubkey, Pubkey)],
+    liquidator_health: &[(Pubkey, Pubkey)],
+) -> Instruction {
+    let mut ix = build(
+        scalpel::accounts::LiquidateToAccount {
+            protocol: pda::protocol(),
+            liquidatee: a.liquidatee,
+            asset_market: pda::market(&a.asset_mint),
+            liab_market: pda::market(&a.liab_mint),
+            liquidator: a.liquidator,
+            liquidator_account: a.liquidator_account,
+        },
+        scalpel::instruction::LiquidateToAccount {
+            args: scalpel::instructions::LiquidateArgs { max_repay },
+        },
+        health,
+    );
+    ix.accounts.extend(health_metas(liquidator_health));
+    ix
+}
+
 /// `bad_debt_resolve` of `account`'s debt in the market of `mint`. `health` are the account's
 /// pairs (their markets writable: deposits left are forfeited to their market's insurance).
 pub fn bad_debt_resolve(

@@ -108,8 +108,10 @@ pub struct PositionQuote {
     pub value_usd: String,
     /// Maintenance weight of this side (asset weight for a deposit, liability weight for a debt).
     pub weight_maint: String,
-    /// This market's liquidation penalty `π` when it is the collateral taken.
+    /// This market's full liquidation penalty `π` when it is the collateral taken.
     pub penalty: String,
+    /// Its minimum `π_min`, at a health ratio of 1 (equal to `penalty` when flat).
+    pub penalty_min: String,
     /// The oracle price of this token, all other prices fixed, at which `health_maint` reaches
     /// zero. A deposit makes the account liquidatable below it, a debt above it. `None` when no
     /// positive price does (no debt at all, or the other positions alone decide).
@@ -188,6 +190,8 @@ pub struct PlanQuote {
     pub bonus_treasury: String,
     /// Effective penalty `π_e` after the surplus cap.
     pub penalty_effective: String,
+    /// The penalty `π` the account's health gives on the market's curve (before the cap).
+    pub penalty: String,
     /// `κ = (1 + b)·wL_j − (1 + π_e)·wA_i`.
     pub kappa: String,
     /// Health after the plan.
@@ -392,7 +396,8 @@ fn position_quote(
         conf: price_str(p.conf),
         value_usd: usd(value),
         weight_maint: format!("{weight:.4}"),
-        penalty: format!("{:.4}", r.penalty),
+        penalty: format!("{:.4}", r.penalty.max),
+        penalty_min: format!("{:.4}", r.penalty.min),
         liquidation_price: liq.map(price_str),
         liquidation_price_change_pct: change,
         liquidation_price_raw: liq,
@@ -440,7 +445,7 @@ async fn pair_quote(
     let ml = market_of(markets, l.market_index)?;
     let (ip, lp) = (&a.input, &l.input);
     let (da, dl) = (ip.decimals, lp.decimals);
-    let alternatives = alternatives(inputs, ai, li, a.penalty)
+    let alternatives = alternatives(inputs, ai, li, a.penalty.max)
         .ok()
         .map(|(full, half)| AlternativesQuote {
             full: AlternativeQuote {
@@ -488,6 +493,7 @@ async fn pair_quote(
                 bonus_insurance: format!("{:.6}", p.bonus_insurance),
                 bonus_treasury: format!("{:.6}", p.bonus_treasury),
                 penalty_effective: format!("{:.6}", p.penalty_effective),
+                penalty: format!("{:.6}", p.penalty),
                 kappa: format!("{:.6}", p.kappa),
                 health_after: health_quote(&p.health_after),
                 raw: p,

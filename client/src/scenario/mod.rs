@@ -67,6 +67,10 @@ pub struct ProtocolSpec {
     pub dust_threshold_usd: Option<String>,
     /// Confidence multiplier `k` (decimal string).
     pub conf_multiplier: Option<String>,
+    /// `r_full`: the maintenance health ratio at and below which a market's full penalty
+    /// applies (decimal string, default 0.95); markets with `liquidation_penalty_min_bps` pay
+    /// less above it.
+    pub full_penalty_health_ratio: Option<String>,
 }
 
 /// Penalty split in bps.
@@ -119,8 +123,11 @@ pub struct ParamsSpec {
     pub liab_weight_init: Option<String>,
     /// Maint liability weight.
     pub liab_weight_maint: Option<String>,
-    /// Liquidation penalty, bps.
+    /// Liquidation penalty (the full `π`), bps.
     pub liquidation_penalty_bps: Option<u16>,
+    /// Minimum penalty `π_min` at a health ratio of 1, bps (left out: a flat penalty stays
+    /// flat, `MarketParams::with_penalty`).
+    pub liquidation_penalty_min_bps: Option<u16>,
     /// Confidence limit, bps of price.
     pub max_conf_bps: Option<u16>,
     /// Oracle age for borrow and withdraw, seconds.
@@ -178,9 +185,6 @@ impl ParamsSpec {
                 &self.liab_weight_maint,
                 base.liab_weight_maint_bps,
             )?,
-            liquidation_penalty_bps: self
-                .liquidation_penalty_bps
-                .unwrap_or(base.liquidation_penalty_bps),
             max_conf_bps: self.max_conf_bps.unwrap_or(base.max_conf_bps),
             max_age_secs: self.max_age_secs.unwrap_or(base.max_age_secs),
             max_age_liquidation_secs: self
@@ -189,7 +193,11 @@ impl ParamsSpec {
             deposit_cap: cap("deposit_cap", &self.deposit_cap, base.deposit_cap)?,
             borrow_cap: cap("borrow_cap", &self.borrow_cap, base.borrow_cap)?,
             ..base
-        };
+        }
+        .with_penalty(
+            self.liquidation_penalty_bps,
+            self.liquidation_penalty_min_bps,
+        );
         if let Some(c) = &self.interest {
             let util = weight(
                 "interest.optimal_utilization",
@@ -260,6 +268,11 @@ pub enum Step {
         liab: String,
         /// Most to repay, UI units of `liab` (default: no limit).
         max_repay: Option<String>,
+        /// `"wallet"` (default: `liquidate`, the runner's liquidator pays and receives tokens)
+        /// or `"account"` (`liquidate_to_account` into the margin account of `liquidator`).
+        mode: Option<String>,
+        /// With `mode = "account"`: the scenario account whose margin account liquidates.
+        liquidator: Option<String>,
     },
     /// Resolve an insolvent account's debt in a market.
     BadDebtResolve {
@@ -514,8 +527,25 @@ impl Runner {
                 asset,
                 liab,
                 max_repay,
+                mode,
+                liquidator,
             } => {
-                self.liquidate(account, asset, liab, max_repay.as_deref())
+                let by = match (mode.as_deref(), liquidator) {
+                    (None | Some("wallet"), None) => steps::LiquidatedBy::Wallet,
+                    (None | Some("wallet"), Some(_)) => bail!(
+                        "liquidate: `liquidator` names an account for mode = \"account\"; \
+                         add it, or drop `liquidator`"
+                    ),
+                    (Some("account"), Some(name)) => steps::LiquidatedBy::Account(name),
+                    (Some("account"), None) => bail!(
+                        "liquidate: mode = \"account\" needs `liquidator = \"NAME\"`, the \
+                         scenario account whose margin account takes the debt and collateral"
+                    ),
+                    (Some(other), _) => {
+                        bail!("liquidate: mode {other:?} is not \"wallet\" or \"account\"")
+                    }
+                };
+                self.liquidate(account, asset, liab, max_repay.as_deref(), by)
                     .await
             }
             Step::BadDebtResolve { account, market } => self.bad_debt(account, market).await,

@@ -32,6 +32,10 @@ impl Runner {
         if let Some(k) = &s.protocol.conf_multiplier {
             params.conf_multiplier_bps = parse_bps(k)?;
         }
+        if let Some(r) = &s.protocol.full_penalty_health_ratio {
+            params.full_penalty_health_ratio_bps = u16::try_from(parse_bps(r)?)
+                .map_err(|_| anyhow!("full_penalty_health_ratio {r}: use a ratio below 1"))?;
+        }
         // Listed markets are quarantined until their parameters apply after the timelock: the
         // run starts one timelock early so that the markets are live at SCENARIO_T0.
         let timelock = match &s.migration_config {

@@ -3,16 +3,25 @@
 
 use super::report::{health_json, params_json, signed_balance};
 use super::{BalanceKind, BalanceStep, Runner, SetParamsSpec};
-use crate::health::{markets as load_markets, pairs_after};
+use crate::health::{markets as load_markets, pairs_after, pairs_after_take_over};
 use crate::units::{format_amount, format_signed, parse_amount};
 use crate::{events, ix, token, Chain, TxFailure, TxOutcome};
 use anyhow::{anyhow, Context, Result};
 use scalpel::events::{BadDebtResolved, BalanceChanged, LiquidationEvent, MarketParamsApplied};
-use scalpel::math::liquidation::alternatives;
+use scalpel::math::liquidation::{alternatives, plan_liquidation};
 use scalpel::math::{HealthPosition, I80F48};
 use serde_json::{json, Value};
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 use std::collections::BTreeMap;
+
+/// Who liquidates in a `liquidate` step.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum LiquidatedBy<'a> {
+    /// The runner's liquidator wallet, with tokens (`liquidate`).
+    Wallet,
+    /// The named scenario account's margin account (`liquidate_to_account`).
+    Account(&'a str),
+}
 
 impl Runner {
     pub(super) async fn liquidate(
@@ -21,6 +30,7 @@ impl Runner {
         asset: &str,
         liab: &str,
         max_repay: Option<&str>,
+        by: LiquidatedBy<'_>,
     ) -> Result<Value> {
         let a = self.account(name)?;
         let mi = self.market(asset)?;
@@ -33,7 +43,14 @@ impl Runner {
         let markets = load_markets(&self.chain).await?;
         let pairs = pairs_after(&acc, &markets, None, None)?;
         let mut out = json!({"kind": "liquidate", "account": name, "asset": asset, "liab": liab});
+        if let LiquidatedBy::Account(l) = by {
+            out["mode"] = json!("account");
+            out["liquidator"] = json!(l);
+        }
         let before = self.inputs(&a.account).await;
+        // In account mode the liquidator's health accounts after come from the shared plan and
+        // the program's `take_over`.
+        let mut take_over = None;
         // What a full and a 50% close-factor liquidation would take, same prices and penalty.
         if let Ok((inputs, h)) = &before {
             out["health_before"] = health_json(h);
@@ -41,43 +58,91 @@ impl Runner {
             let li = inputs.iter().position(|r| r.market_index == mj.index);
             if let (Some(ai), Some(li)) = (ai, li) {
                 let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
-                if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty) {
+                if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty.max) {
                     out["alternatives"] = json!({
                         "full": {"repaid": format_amount(full.repay, mj.spec.decimals), "seized": format_amount(full.seized, mi.spec.decimals)},
                         "close_factor_50": {"repaid": format_amount(half.repay, mj.spec.decimals), "seized": format_amount(half.seized, mi.spec.decimals)},
                     });
                 }
-                // Fund the liquidator with the debt it may repay.
-                let need = hp[li].debt.min(max_native);
-                let t = self.liquidator.tokens[liab];
-                token::mint_to(
-                    &self.chain,
-                    &self.admin,
-                    &self.mint_authority,
-                    &mj.mint,
-                    &t,
-                    need,
-                )
-                .await?;
+                match by {
+                    LiquidatedBy::Wallet => {
+                        // Fund the liquidator with the debt it may repay.
+                        let need = hp[li].debt.min(max_native);
+                        let t = self.liquidator.tokens[liab];
+                        token::mint_to(
+                            &self.chain,
+                            &self.admin,
+                            &self.mint_authority,
+                            &mj.mint,
+                            &t,
+                            need,
+                        )
+                        .await?;
+                    }
+                    LiquidatedBy::Account(_) => {
+                        let params = self
+                            .protocol()
+                            .await?
+                            .liquidation_params()
+                            .map_err(|e| anyhow!("{e}"))?;
+                        let being = acc.being_liquidated != 0;
+                        take_over = plan_liquidation(
+                            &hp,
+                            ai,
+                            li,
+                            inputs[ai].penalty,
+                            being,
+                            max_native,
+                            &params,
+                        )
+                        .ok()
+                        .map(|p| (p.to_liquidator, p.repay));
+                    }
+                }
             }
         }
-        let l = &self.liquidator;
-        let accounts = ix::LiquidateAccounts {
-            liquidatee: a.account,
-            asset_mint: mi.mint,
-            liab_mint: mj.mint,
-            liquidator: l.key.pubkey(),
-            liquidator_liab_token: l.tokens[liab],
-            liquidator_asset_token: l.tokens[asset],
+        let (ixs, signer) = match by {
+            LiquidatedBy::Wallet => {
+                let l = &self.liquidator;
+                let accounts = ix::LiquidateAccounts {
+                    liquidatee: a.account,
+                    asset_mint: mi.mint,
+                    liab_mint: mj.mint,
+                    liquidator: l.key.pubkey(),
+                    liquidator_liab_token: l.tokens[liab],
+                    liquidator_asset_token: l.tokens[asset],
+                };
+                (ix::liquidate(&accounts, max_native, &pairs), &l.key)
+            }
+            LiquidatedBy::Account(lname) => {
+                let l = self.account(lname)?;
+                let mine = self.margin(&l.account).await?;
+                let now = self.chain.clock().await?.unix_timestamp;
+                // Without a plan the program refuses; its current accounts are then enough.
+                let after = match take_over {
+                    Some((collateral, debt)) => pairs_after_take_over(
+                        &mine,
+                        &markets,
+                        (mi.index, collateral),
+                        (mj.index, debt),
+                        now,
+                    )?,
+                    None => pairs_after(&mine, &markets, None, None)?,
+                };
+                let accounts = ix::LiquidateToAccountAccounts {
+                    liquidatee: a.account,
+                    asset_mint: mi.mint,
+                    liab_mint: mj.mint,
+                    liquidator: l.key.pubkey(),
+                    liquidator_account: l.account,
+                };
+                (
+                    ix::liquidate_to_account(&accounts, max_native, &pairs, &after),
+                    &l.key,
+                )
+            }
         };
-        match self
-            .chain
-            .send(
-                &[ix::liquidate(&accounts, max_native, &pairs)],
-                &[&self.admin, &l.key],
-            )
-            .await?
-        {
+        match self.chain.send(&[ixs], &[&self.admin, signer]).await? {
             Ok(o) => {
                 let e = events::parse::<LiquidationEvent>(&o.logs)
                     .into_iter()
@@ -89,6 +154,7 @@ impl Runner {
                 out["to_liquidator"] = json!(format_amount(e.to_liquidator, mi.spec.decimals));
                 out["to_insurance"] = json!(format_amount(e.to_insurance, mi.spec.decimals));
                 out["to_treasury"] = json!(format_amount(e.to_treasury, mi.spec.decimals));
+                out["penalty"] = json!(format!("{:.6}", I80F48::from_bits(e.penalty)));
                 out["penalty_effective"] =
                     json!(format!("{:.6}", I80F48::from_bits(e.penalty_effective)));
                 out["being_liquidated"] = json!(e.being_liquidated);
@@ -183,7 +249,7 @@ impl Runner {
                 let li = inputs.iter().position(|r| r.market_index == e.liab_index);
                 if let (Some(ai), Some(li)) = (ai, li) {
                     let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
-                    if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty) {
+                    if let Ok((full, half)) = alternatives(&hp, ai, li, inputs[ai].penalty.max) {
                         row["full"] = json!({"repaid": format_amount(full.repay, mj.spec.decimals), "seized": format_amount(full.seized, mi.spec.decimals)});
                         row["close_factor_50"] = json!({"repaid": format_amount(half.repay, mj.spec.decimals), "seized": format_amount(half.seized, mi.spec.decimals)});
                     }

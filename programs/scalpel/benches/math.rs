@@ -22,6 +22,7 @@ fn params() -> LiquidationParams {
         split_insurance: f(0.25),
         split_treasury: f(0.15),
         dust_threshold: f(1.0),
+        full_penalty_health_ratio: f(0.95),
     }
 }
 

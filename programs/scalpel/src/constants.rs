@@ -41,6 +41,10 @@ pub mod bounds {
     pub const MAX_LIQUIDATION_BUFFER_BPS: u16 = 2_000;
     /// Largest liquidation penalty `π`: 25%.
     pub const MAX_LIQUIDATION_PENALTY_BPS: u16 = 2_500;
+    /// The health ratio at which the full penalty applies lies strictly between 0.5 and 1.
+    pub const MIN_FULL_PENALTY_HEALTH_RATIO_BPS: u16 = 5_000;
+    /// See [`MIN_FULL_PENALTY_HEALTH_RATIO_BPS`].
+    pub const MAX_FULL_PENALTY_HEALTH_RATIO_BPS: u16 = 10_000;
     /// The liquidator's share of the penalty is at least 50%.
     pub const MIN_LIQUIDATOR_SHARE_BPS: u16 = 5_000;
     /// Confidence limit per market: between 0.01% and 10% of price.
@@ -97,6 +101,9 @@ pub mod defaults {
     pub const LIQUIDATION_BUFFER_BPS: u16 = 200;
     /// Liquidator / insurance / treasury shares of the penalty.
     pub const SPLIT_BPS: [u16; 3] = [6_000, 2_500, 1_500];
+    /// Health ratio `A_maint / L_maint` at and below which a market's full penalty applies
+    /// (`r_full`): 0.95.
+    pub const FULL_PENALTY_HEALTH_RATIO_BPS: u16 = 9_500;
     /// Confidence multiplier `k = 2.12`.
     pub const CONF_MULTIPLIER_BPS: u32 = 21_200;
     /// Maximum bias applied to init prices: 5%.

@@ -150,6 +150,10 @@ pub enum ScalpelError {
     NothingToCollect,
     #[msg("Market symbol must be 1 to 16 printable ASCII characters, without spaces")]
     InvalidSymbol,
+    #[msg("Full-penalty health ratio must lie strictly between 0.5 and 1")]
+    InvalidFullPenaltyRatio,
+    #[msg("The liquidator's margin account is itself being liquidated")]
+    LiquidatorBeingLiquidated,
 }
 
 impl ScalpelError {
@@ -227,6 +231,8 @@ impl ScalpelError {
         ScalpelError::WithdrawalPauseTooLong,
         ScalpelError::NothingToCollect,
         ScalpelError::InvalidSymbol,
+        ScalpelError::InvalidFullPenaltyRatio,
+        ScalpelError::LiquidatorBeingLiquidated,
     ];
 
     /// The variant with this custom error code, if it is one of ours.
@@ -266,7 +272,7 @@ mod tests {
         // Display of an out-of-range code, so compare counts through the last name instead.
         assert_eq!(
             ScalpelError::ALL.last().map(|e| e.name()),
-            Some("InvalidSymbol".to_string())
+            Some("LiquidatorBeingLiquidated".to_string())
         );
     }
 }

@@ -85,6 +85,12 @@ pub struct MarketAccrued {
     pub utilization: i128,
 }
 
+/// [`LiquidationEvent::mode`] of `liquidate`: the liquidator paid and received tokens.
+pub const LIQUIDATION_MODE_WALLET: u8 = 0;
+/// [`LiquidationEvent::mode`] of `liquidate_to_account`: the liquidator's margin account took
+/// the debt and the collateral.
+pub const LIQUIDATION_MODE_ACCOUNT: u8 = 1;
+
 /// One pair of an account was liquidated (SPEC section 5, "Post-checks").
 #[event]
 pub struct LiquidationEvent {
@@ -92,6 +98,12 @@ pub struct LiquidationEvent {
     pub liquidatee: Pubkey,
     /// Liquidator wallet.
     pub liquidator: Pubkey,
+    /// How the liquidator settled: [`LIQUIDATION_MODE_WALLET`] (token transfers, `liquidate`)
+    /// or [`LIQUIDATION_MODE_ACCOUNT`] (positions in its margin account,
+    /// `liquidate_to_account`).
+    pub mode: u8,
+    /// The liquidator's margin account in account mode (the default key in wallet mode).
+    pub liquidator_account: Pubkey,
     /// Market whose collateral was seized (`i`).
     pub asset_market: Pubkey,
     /// Market whose debt was repaid (`j`).
@@ -106,9 +118,9 @@ pub struct LiquidationEvent {
     pub seized: u64,
     /// Part of `S` to the liquidator.
     pub to_liquidator: u64,
-    /// Part of `S` to `i`'s insurance vault.
+    /// Part of `S` to `i`'s insurance fund (held in `i`'s vault until collected).
     pub to_insurance: u64,
-    /// Part of `S` to `i`'s treasury vault.
+    /// Part of `S` to `i`'s treasury (held in `i`'s vault until collected).
     pub to_treasury: u64,
     /// `health_maint` before (I80F48 bits).
     pub maint_before: i128,
@@ -118,8 +130,11 @@ pub struct LiquidationEvent {
     pub maint_after: i128,
     /// `health_end` after (I80F48 bits).
     pub end_after: i128,
-    /// `π` of the asset market, bps.
+    /// The asset market's full penalty `π` in force, bps.
     pub penalty_bps: u16,
+    /// The penalty the account's health gave on the market's curve, before the surplus cap
+    /// (I80F48 bits; equal to `penalty_bps` when the penalty is flat).
+    pub penalty: i128,
     /// Effective penalty `π_e` after the surplus cap (I80F48 bits).
     pub penalty_effective: i128,
     /// Liquidation buffer `b`, bps.

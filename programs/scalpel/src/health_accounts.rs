@@ -116,9 +116,9 @@ pub struct ResolvedPosition {
     pub price: PositionPrice,
     /// Health input.
     pub input: HealthPosition,
-    /// The market's liquidation penalty `π` in force (applies when this position is the
+    /// The market's liquidation penalty curve in force (applies when this position is the
     /// collateral taken).
-    pub penalty: I80F48,
+    pub penalty: crate::math::liquidation::PenaltyCurve,
 }
 
 impl ResolvedPosition {
@@ -168,7 +168,7 @@ pub fn resolve_positions<'info>(
             shares,
             price,
             input: position_input(&market, shares, &price.price, now)?,
-            penalty: market.penalty_at(now)?,
+            penalty: market.penalty_curve_at(now)?,
         });
     }
     Ok(out)

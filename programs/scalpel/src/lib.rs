@@ -94,6 +94,15 @@ pub mod scalpel {
         instructions::liquidate::handler(ctx, args)
     }
 
+    /// Liquidates one pair into the liquidator's margin account: it takes the debt and the
+    /// collateral as positions, no tokens needed.
+    pub fn liquidate_to_account<'info>(
+        ctx: Context<'_, '_, 'info, 'info, LiquidateToAccount<'info>>,
+        args: LiquidateArgs,
+    ) -> Result<()> {
+        instructions::liquidate_to_account::handler(ctx, args)
+    }
+
     /// Covers and socializes the debt of an account with no collateral left.
     pub fn bad_debt_resolve<'info>(
         ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>,

@@ -23,6 +23,9 @@ pub struct ProtocolParams {
     pub timelock_secs: u32,
     /// Duration of a maintenance-weight tightening.
     pub weight_shift_secs: u32,
+    /// Health ratio `r_full` at and below which a market's full penalty applies, bps of 1;
+    /// above it the penalty falls linearly to the market's minimum at a ratio of 1.
+    pub full_penalty_health_ratio_bps: u16,
 }
 
 impl Default for ProtocolParams {
@@ -36,6 +39,7 @@ impl Default for ProtocolParams {
             dust_threshold_micro_usd: d::DUST_THRESHOLD_USD_CENTS * 10_000,
             timelock_secs: d::TIMELOCK_SECS,
             weight_shift_secs: d::WEIGHT_SHIFT_SECS,
+            full_penalty_health_ratio_bps: d::FULL_PENALTY_HEALTH_RATIO_BPS,
         }
     }
 }
@@ -65,6 +69,11 @@ impl ProtocolParams {
         if self.timelock_secs > 0 && self.weight_shift_secs < MIN_WEIGHT_SHIFT_SECS {
             return Err(ScalpelError::WeightShiftTooShort);
         }
+        if self.full_penalty_health_ratio_bps <= MIN_FULL_PENALTY_HEALTH_RATIO_BPS
+            || self.full_penalty_health_ratio_bps >= MAX_FULL_PENALTY_HEALTH_RATIO_BPS
+        {
+            return Err(ScalpelError::InvalidFullPenaltyRatio);
+        }
         Ok(())
     }
 
@@ -85,8 +94,11 @@ pub struct MarketParams {
     pub liab_weight_init_bps: u32,
     /// Maint liability weight, bps.
     pub liab_weight_maint_bps: u32,
-    /// Liquidation penalty `π`, bps.
+    /// Liquidation penalty `π`, bps: the full penalty, at health ratios of `r_full` and below.
     pub liquidation_penalty_bps: u16,
+    /// Smallest liquidation penalty `π_min`, bps: the penalty of an account liquidated at a
+    /// health ratio of 1 (`π_min = π` is a flat penalty).
+    pub liquidation_penalty_min_bps: u16,
     /// Largest `conf / price`, bps.
     pub max_conf_bps: u16,
     /// Oracle age for borrow and withdraw.
@@ -118,6 +130,7 @@ impl Default for MarketParams {
             liab_weight_init_bps: 12_000,
             liab_weight_maint_bps: 11_000,
             liquidation_penalty_bps: 500,
+            liquidation_penalty_min_bps: 500,
             max_conf_bps: d::MAX_CONF_BPS,
             max_age_secs: d::MAX_AGE_SECS,
             max_age_liquidation_secs: d::MAX_AGE_LIQUIDATION_SECS,
@@ -199,6 +212,24 @@ pub fn pause_window(
 pub const MAX_LIAB_WEIGHT_BPS: u32 = 50_000;
 
 impl MarketParams {
+    /// These parameters with the full penalty `π` (if given) and the minimum `π_min` (if
+    /// given). Without a `π_min`, a flat penalty stays flat (it follows `π`) and a curve keeps
+    /// its minimum, capped by the new `π`: how config files and scenarios leave it out.
+    pub fn with_penalty(self, penalty: Option<u16>, min: Option<u16>) -> MarketParams {
+        let flat = self.liquidation_penalty_min_bps == self.liquidation_penalty_bps;
+        let max = penalty.unwrap_or(self.liquidation_penalty_bps);
+        let min = match (min, flat) {
+            (Some(m), _) => m,
+            (None, true) => max,
+            (None, false) => self.liquidation_penalty_min_bps.min(max),
+        };
+        MarketParams {
+            liquidation_penalty_bps: max,
+            liquidation_penalty_min_bps: min,
+            ..self
+        }
+    }
+
     /// Checks every bound; the first violation is a named error.
     pub fn validate(&self) -> core::result::Result<(), ScalpelError> {
         let one = BPS as u32;
@@ -213,7 +244,9 @@ impl MarketParams {
         {
             return Err(ScalpelError::InvalidLiabilityWeights);
         }
-        if self.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS {
+        if self.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS
+            || self.liquidation_penalty_min_bps > self.liquidation_penalty_bps
+        {
             return Err(ScalpelError::InvalidLiquidationPenalty);
         }
         // (1 + π) · wA_maint < 1, exactly in integers: (10^4 + π) · wA < 10^8.

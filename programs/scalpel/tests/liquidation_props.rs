@@ -52,7 +52,7 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use scalpel::math::liquidation::{
     alternatives, plan_liquidation, LiquidationError, LiquidationParams, LiquidationPlan,
-    RepayBound,
+    PenaltyCurve, RepayBound,
 };
 use scalpel::math::{bps, compute_health, fx, Health, HealthParams, HealthPosition, DELTA, I80F48};
 
@@ -367,8 +367,9 @@ fn price(decimals: u8) -> BoxedStrategy<I80F48> {
 /// A market's risk parameters within governance bounds (SPEC section 8).
 #[derive(Clone, Copy, Debug)]
 struct Market {
-    /// Liquidation penalty `π ∈ [0, 25%]`.
-    penalty: I80F48,
+    /// Liquidation penalty curve: `π ∈ [0, 25%]` (the full penalty) and `π_min ∈ [0, π]` (flat
+    /// in half the cases).
+    penalty: PenaltyCurve,
     /// `[wA_init, wA_maint, wL_init, wL_maint]` with `0 ≤ wA_init ≤ wA_maint ≤ 1 ≤ wL_maint ≤
     /// wL_init ≤ 2` and `(1 + π) · wA_maint < 1` exactly.
     weights: [I80F48; 4],
@@ -394,9 +395,14 @@ fn market() -> impl Strategy<Value = Market> {
         unit(),
         unit(),
         prop::bool::weighted(0.25),
+        prop_oneof![1 => Just(None), 1 => (0u64..=10_000).prop_map(Some)],
     )
-        .prop_map(|(pen_bps, in_bps, um, ui, l1, l2, wl_one)| {
+        .prop_map(|(pen_bps, in_bps, um, ui, l1, l2, wl_one, min_frac)| {
             let penalty = bps(pen_bps).unwrap();
+            let curve = PenaltyCurve {
+                min: min_frac.map_or(penalty, |q| bps(pen_bps * q / 10_000).unwrap()),
+                max: penalty,
+            };
             let (wa_m, wa_i, wl_m, wl_i) = if in_bps {
                 // What governance actually stores: bps, `(10⁴ + π) · wA < 10⁸`.
                 let max_wa = (100_000_000 + 10_000 + pen_bps - 1) / (10_000 + pen_bps) - 1;
@@ -427,7 +433,7 @@ fn market() -> impl Strategy<Value = Market> {
                 (wa_m, wa_i, I80F48::from_bits(wl_m), I80F48::from_bits(wl_i))
             };
             Market {
-                penalty,
+                penalty: curve,
                 weights: [wa_i, wa_m, wl_i, wl_m],
             }
         })
@@ -474,8 +480,9 @@ fn params() -> impl Strategy<Value = LiquidationParams> {
             1 => Just(I80F48::ONE),
             2 => fx_range(I80F48::ZERO, fx(10)),
         ],
+        prop_oneof![1 => Just(9_500u64), 2 => 5_001u64..=9_999],
     )
-        .prop_map(|(buffer, s_l, q, k, bias, dust)| {
+        .prop_map(|(buffer, s_l, q, k, bias, dust, r_full)| {
             let s_i = (10_000 - s_l) * q / 1_000;
             let s_t = 10_000 - s_l - s_i;
             LiquidationParams {
@@ -488,6 +495,7 @@ fn params() -> impl Strategy<Value = LiquidationParams> {
                 split_insurance: bps(s_i).unwrap(),
                 split_treasury: bps(s_t).unwrap(),
                 dust_threshold: dust,
+                full_penalty_health_ratio: bps(r_full).unwrap(),
             }
         })
 }
@@ -506,7 +514,7 @@ fn max_repay() -> impl Strategy<Value = u64> {
 #[derive(Clone, Debug)]
 struct Case {
     positions: Vec<HealthPosition>,
-    penalties: Vec<I80F48>,
+    penalties: Vec<PenaltyCurve>,
     asset: usize,
     liab: usize,
     being: bool,
@@ -657,11 +665,16 @@ fn check(c: &Case) -> Result<Report, TestCaseError> {
     let health = c.health();
     let res = c.plan();
     let (a, l) = (c.positions[c.asset], c.positions[c.liab]);
-    let penalty = c.penalties[c.asset];
+    let curve = c.penalties[c.asset];
     prop_assert!(
-        below_bound(penalty, a.asset_weight_maint),
+        below_bound(curve.max, a.asset_weight_maint),
         "generator out of bounds"
     );
+    // The penalty on the curve at this health: within the curve, and what the plan used.
+    let penalty = curve
+        .at(&health, c.params.full_penalty_health_ratio)
+        .map_err(|e| fail(format!("penalty curve: {e}")))?;
+    prop_assert!(curve.min.min(curve.max) <= penalty && penalty <= curve.max);
 
     // 1. Liquidation only when liquidatable.
     if !health.is_liquidatable(c.being) {
@@ -715,7 +728,12 @@ fn check_plan(
     let (dec_i, dec_j) = (dec_step(d_i), dec_step(d_j));
     // u_i, u_j: the exact value of one native unit.
     let (unit_i, unit_j) = (Q::units(1, p_i, d_i), Q::units(1, p_j, d_j));
-    let penalty = c.penalties[c.asset];
+    let penalty = plan.penalty;
+    prop_assert_eq!(
+        Ok(penalty),
+        c.penalties[c.asset].at(health, c.params.full_penalty_health_ratio),
+        "the plan's penalty is the curve's at the health before"
+    );
     let (x, s) = (plan.repay, plan.seized);
     let (ins, tre, liq) = (plan.to_insurance, plan.to_treasury, plan.to_liquidator);
     let one_pe = one_plus(plan.penalty_effective);
@@ -1153,6 +1171,7 @@ fn any_params() -> impl Strategy<Value = LiquidationParams> {
             split_insurance: si,
             split_treasury: st,
             dust_threshold: d,
+            full_penalty_health_ratio: I80F48::from_num(0.95), // flat penalties here
         })
 }
 
@@ -1225,7 +1244,7 @@ proptest! {
         match which {
             0 => c.asset = k,
             1 => c.liab = k,
-            2 => penalty = v,
+            2 => penalty = PenaltyCurve { min: w, max: v },
             3 => {
                 c.positions[s].asset_weight_maint = v;
                 c.positions[s].liab_weight_maint = w;
@@ -1244,7 +1263,70 @@ proptest! {
         let res = plan_liquidation(&c.positions, c.asset, c.liab, penalty, c.being,
                                    c.max_repay, &c.params);
         check_structure(&c.positions, c.asset, c.liab, c.max_repay, &c.params, &res)?;
-        let _ = alternatives(&c.positions, c.asset, c.liab, penalty);
+        let _ = alternatives(&c.positions, c.asset, c.liab, penalty.max);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The health-scaled penalty
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(cfg(20_000))]
+
+    /// The penalty never falls as health falls: less collateral value or more debt never gets a
+    /// smaller penalty, and it stays within [π_min, π].
+    #[test]
+    fn penalty_never_falls_as_health_falls(
+        m in market(),
+        r_full in 5_001u64..=9_999,
+        a in fx_range(I80F48::ZERO, fx(1_000_000_000_000)),
+        da in fx_range(I80F48::ZERO, fx(1_000_000)),
+        l in fx_range(DELTA, fx(1_000_000_000_000)),
+        dl in fx_range(I80F48::ZERO, fx(1_000_000)),
+    ) {
+        let r_full = bps(r_full).unwrap();
+        let at = |asset_maint: I80F48, liab_maint: I80F48| {
+            m.penalty.at(
+                &Health { asset_maint, liab_maint, ..Health::default() },
+                r_full,
+            ).unwrap()
+        };
+        let healthier = at(a + da, l);
+        let sicker = at(a, l + dl);
+        let here = at(a, l);
+        prop_assert!(healthier <= here && here <= sicker,
+                     "{} / {} / {}", healthier, here, sicker);
+        for p in [healthier, here, sicker] {
+            prop_assert!(m.penalty.min <= p && p <= m.penalty.max);
+        }
+    }
+
+    /// At or below `r_full` the curve is the full penalty and at a ratio of 1 or above its
+    /// minimum: the plan is then exactly the flat plan with that penalty.
+    #[test]
+    fn curve_ends_are_flat_plans(c in case()) {
+        let curve = c.penalties[c.asset];
+        let h = c.health();
+        if h.liab_maint <= I80F48::ZERO {
+            return Ok(());
+        }
+        let r_full = c.params.full_penalty_health_ratio;
+        let ratio = Q::fixed(h.asset_maint.max(I80F48::ZERO));
+        let end = if ratio <= Q::fixed(h.liab_maint).times(r_full) {
+            Some(curve.max)
+        } else if ratio >= Q::fixed(h.liab_maint) {
+            Some(curve.min)
+        } else {
+            None
+        };
+        if let Some(pi) = end {
+            let scaled = plan_liquidation(&c.positions, c.asset, c.liab, curve, c.being,
+                                          c.max_repay, &c.params);
+            let flat = plan_liquidation(&c.positions, c.asset, c.liab, pi, c.being,
+                                        c.max_repay, &c.params);
+            prop_assert_eq!(scaled, flat);
+        }
     }
 }
 
@@ -1277,7 +1359,7 @@ proptest! {
     #[test]
     fn alternatives_bound_the_plan(c in case()) {
         let (a, l) = (c.positions[c.asset], c.positions[c.liab]);
-        let penalty = c.penalties[c.asset];
+        let penalty = c.penalties[c.asset].max;
         let alt = alternatives(&c.positions, c.asset, c.liab, penalty);
         prop_assert!(alt.is_ok(), "alternatives failed: {:?}", alt);
         let (full, half) = alt.unwrap();
@@ -1336,7 +1418,7 @@ fn census(cases: u32) -> BTreeMap<String, u64> {
         // Whether the alternatives fall short of a Need plan (property 9 as first stated).
         if let (Ok(p), Ok((full, _))) = (
             c.plan(),
-            alternatives(&c.positions, c.asset, c.liab, c.penalties[c.asset]),
+            alternatives(&c.positions, c.asset, c.liab, c.penalties[c.asset].max),
         ) {
             if p.bound == RepayBound::Need && p.repay > full.repay {
                 *m.entry("note:need_plan_above_full_alternative".into())
@@ -1420,6 +1502,7 @@ fn table_params(dust: u64) -> LiquidationParams {
         split_insurance: bps(2_500).unwrap(),
         split_treasury: bps(2_500).unwrap(),
         dust_threshold: fx(dust),
+        full_penalty_health_ratio: I80F48::from_num(0.95), // flat penalties here
     }
 }
 
@@ -1694,6 +1777,7 @@ fn table_decimals_sol_usdc_lands_on_target() {
         split_insurance: f(0.375),
         split_treasury: f(0.125),
         dust_threshold: fx(1),
+        full_penalty_health_ratio: I80F48::from_num(0.95), // flat penalties here
     };
     let mut sol = pos(10_500_000_000, 0, 128.0, 0.75, 1.25);
     sol.decimals = 9;
@@ -1754,6 +1838,7 @@ fn table_maint_not_improved_at_weight_bound() {
         split_insurance: I80F48::ZERO,
         split_treasury: I80F48::ZERO,
         dust_threshold: I80F48::ZERO,
+        full_penalty_health_ratio: I80F48::from_num(0.95), // flat penalties here
     };
     assert!(below_bound(I80F48::ZERO, collateral.asset_weight_maint));
     let p = plan_liquidation(&[collateral, debt], 0, 1, I80F48::ZERO, true, 1, &prm).unwrap();
@@ -1776,6 +1861,7 @@ fn default_params(dust: u64) -> LiquidationParams {
         split_insurance: bps(2_500).unwrap(),
         split_treasury: bps(1_500).unwrap(),
         dust_threshold: fx(dust),
+        full_penalty_health_ratio: I80F48::from_num(0.95), // flat penalties here
     }
 }
 
@@ -1994,6 +2080,7 @@ fn bug_params(buffer_bps: u64, dust: I80F48) -> LiquidationParams {
         split_insurance: I80F48::ZERO,
         split_treasury: I80F48::ZERO,
         dust_threshold: dust,
+        full_penalty_health_ratio: I80F48::from_num(0.95), // flat penalties here
     }
 }
 

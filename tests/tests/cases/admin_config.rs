@@ -215,6 +215,7 @@ async fn show_reports_live_parameters_and_pending_changes() {
     let admin = env.admin.pubkey();
     let tighter = scalpel::params::MarketParams {
         liquidation_penalty_bps: 600,
+        liquidation_penalty_min_bps: 600,
         ..sol_params()
     };
     env.send(

@@ -196,6 +196,7 @@ async fn market_change_moves_the_oracle_only_through_the_timelock() {
         [9; 32],
         MarketParams {
             liquidation_penalty_bps: 1_200,
+            liquidation_penalty_min_bps: 1_200,
             ..sol_params()
         },
     );

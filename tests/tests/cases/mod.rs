@@ -6,6 +6,7 @@ mod governance;
 mod keeper;
 mod legacy_oracle;
 mod liquidation;
+mod liquidation_v2;
 mod localnet;
 mod quote;
 mod rejections;

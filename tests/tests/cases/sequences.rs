@@ -280,6 +280,7 @@ async fn liquidation_mid_weight_shift_with_a_penalty_change() {
         asset_weight_init_bps: 7_000,
         asset_weight_maint_bps: 7_500,
         liquidation_penalty_bps: 2_400,
+        liquidation_penalty_min_bps: 2_400,
         ..start
     };
     env.send(

@@ -78,6 +78,7 @@ pub fn usdc_params() -> MarketParams {
         liab_weight_init_bps: 10_500,
         liab_weight_maint_bps: 10_000,
         liquidation_penalty_bps: 200,
+        liquidation_penalty_min_bps: 200,
         ..sol_params()
     }
 }

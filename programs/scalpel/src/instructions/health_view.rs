@@ -53,10 +53,12 @@ pub struct PairPlan {
     pub maint_after: i128,
     /// `health_end` after (I80F48 bits).
     pub end_after: i128,
+    /// The penalty the account's health gave on the asset market's curve (I80F48 bits).
+    pub penalty: i128,
 }
 
-/// Plans that fit in return data next to the health figures.
-pub const MAX_VIEW_PLANS: usize = 11;
+/// Plans that fit in return data next to the health figures (104 + 10 · 92 = 1 024 bytes).
+pub const MAX_VIEW_PLANS: usize = 10;
 
 /// Accounts of `health_view`; remaining accounts: the health pairs.
 #[derive(Accounts)]
@@ -113,6 +115,7 @@ pub fn handler<'info>(
                     to_treasury: p.to_treasury,
                     maint_after: p.health_after.maint.to_bits(),
                     end_after: p.health_after.end.to_bits(),
+                    penalty: p.penalty.to_bits(),
                 });
             }
         }

@@ -207,6 +207,7 @@ pub fn set_market_params(m: &mut Market, p: &MarketParams) -> Result<()> {
     m.liab_weight_init = bps_fraction(p.liab_weight_init_bps)?.into();
     m.liab_weight_maint = bps_fraction(p.liab_weight_maint_bps)?.into();
     m.liquidation_penalty_bps = p.liquidation_penalty_bps;
+    m.liquidation_penalty_min_bps = p.liquidation_penalty_min_bps;
     m.max_conf_bps = p.max_conf_bps;
     m.max_age_secs = p.max_age_secs;
     m.max_age_liquidation_secs = p.max_age_liquidation_secs;

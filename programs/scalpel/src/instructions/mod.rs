@@ -13,6 +13,8 @@ pub mod guardian_tighten;
 pub mod health_view;
 pub mod insurance_fund;
 pub mod liquidate;
+pub mod liquidate_to_account;
+pub mod liquidation_flow;
 pub mod market_accrue;
 pub mod market_add;
 pub mod market_collect_fees;
@@ -52,6 +54,8 @@ pub use health_view::*;
 pub use insurance_fund::*;
 #[allow(ambiguous_glob_reexports)]
 pub use liquidate::*;
+#[allow(ambiguous_glob_reexports)]
+pub use liquidate_to_account::*;
 #[allow(ambiguous_glob_reexports)]
 pub use market_accrue::*;
 #[allow(ambiguous_glob_reexports)]

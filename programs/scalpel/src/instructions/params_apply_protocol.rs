@@ -24,7 +24,7 @@ impl ParamsApplyProtocol<'_> {
         if Clock::get()?.unix_timestamp < p.pending.eta {
             return err!(ScalpelError::TimelockNotExpired);
         }
-        p.pending.params().validate()?;
+        p.pending_params().validate()?;
         Ok(())
     }
 }
@@ -34,7 +34,7 @@ impl ParamsApplyProtocol<'_> {
 pub fn handler(ctx: Context<ParamsApplyProtocol>) -> Result<()> {
     let mut p = ctx.accounts.protocol.load_mut()?;
     let old = p.params()?;
-    let new = p.pending.params();
+    let new = p.pending_params();
     p.set_params(&new)?;
     p.pending = PendingProtocolChange::default();
     crate::runtime::emit_event(&ProtocolParamsApplied { old, new });

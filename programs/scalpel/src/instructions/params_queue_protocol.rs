@@ -39,7 +39,7 @@ pub fn handler(ctx: Context<ParamsQueueProtocol>, args: ParamsQueueProtocolArgs)
     let now = Clock::get()?.unix_timestamp;
     let mut p = ctx.accounts.protocol.load_mut()?;
     let eta = now.saturating_add(p.timelock_secs as i64);
-    p.pending.set(&args.params, eta);
+    p.queue_params(&args.params, eta);
     crate::runtime::emit_event(&ProtocolParamsQueued {
         old: p.params()?,
         new: args.params,

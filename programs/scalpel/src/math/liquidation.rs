@@ -17,6 +17,69 @@ pub struct LiquidationParams {
     pub split_treasury: I80F48,
     /// Positions worth less than this (USD) are closed out whole.
     pub dust_threshold: I80F48,
+    /// `r_full`: the maintenance health ratio at and below which a market's full penalty
+    /// applies ([`PenaltyCurve`]).
+    pub full_penalty_health_ratio: I80F48,
+}
+
+/// A market's liquidation penalty as a function of the account's health: `max` (the full
+/// penalty `π`) at and below the maintenance health ratio `r_full` (a protocol parameter,
+/// [`LiquidationParams::full_penalty_health_ratio`]), falling linearly to `min` (`π_min`) at a
+/// ratio of 1, so an account liquidated early pays less and only a sinking one pays all (Aave
+/// v4's and Kamino's curve): `t = clamp((1 − HR) / (1 − r_full), 0, 1)`,
+/// `π = π_min + (π − π_min) · t`, with `HR = A_maint / L_maint` before the liquidation.
+/// `min = max` is a flat penalty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PenaltyCurve {
+    /// `π_min`, at a health ratio of 1 and above.
+    pub min: I80F48,
+    /// `π`, at `r_full` and below.
+    pub max: I80F48,
+}
+
+impl PenaltyCurve {
+    /// A flat penalty `π` at every health.
+    pub fn flat(penalty: I80F48) -> Self {
+        PenaltyCurve {
+            min: penalty,
+            max: penalty,
+        }
+    }
+
+    /// The penalty for an account of health `h` (its maintenance figures before the
+    /// liquidation) with `r_full = full_health_ratio`. Rounded down, in the liquidatee's
+    /// favour: the ratio is rounded up and each later step truncated, every step monotone, so
+    /// the penalty never falls as health falls.
+    pub fn at(&self, h: &Health, full_health_ratio: I80F48) -> MathResult<I80F48> {
+        if self.min >= self.max {
+            return Ok(self.max);
+        }
+        if h.liab_maint <= I80F48::ZERO {
+            return Ok(self.min);
+        }
+        let span = I80F48::ONE.safe_sub(full_health_ratio)?;
+        if span <= I80F48::ZERO {
+            return Ok(self.max);
+        }
+        let ratio = div_ceil(h.asset_maint.max(I80F48::ZERO), h.liab_maint)?;
+        if ratio >= I80F48::ONE {
+            return Ok(self.min);
+        }
+        let t = I80F48::ONE
+            .safe_sub(ratio)?
+            .safe_div(span)?
+            .min(I80F48::ONE);
+        let penalty = self
+            .min
+            .safe_add(self.max.safe_sub(self.min)?.safe_mul(t)?)?;
+        Ok(penalty.min(self.max))
+    }
+}
+
+impl From<I80F48> for PenaltyCurve {
+    fn from(penalty: I80F48) -> Self {
+        PenaltyCurve::flat(penalty)
+    }
 }
 
 /// Why a liquidation cannot proceed.
@@ -86,6 +149,8 @@ pub struct LiquidationPlan {
     pub bonus_treasury: I80F48,
     /// Effective penalty `π_e = π_L + π_I + π_T`.
     pub penalty_effective: I80F48,
+    /// The penalty `π` the account's health gave on the market's curve, before the surplus cap.
+    pub penalty: I80F48,
     /// `κ`.
     pub kappa: I80F48,
     /// Health before.
@@ -95,12 +160,12 @@ pub struct LiquidationPlan {
 }
 
 /// Plans the liquidation of `positions[asset]`'s deposit against `positions[liab]`'s debt, with
-/// `penalty` the asset market's `π`.
+/// `penalty` the asset market's penalty curve (or a flat `π`).
 pub fn plan_liquidation(
     positions: &[HealthPosition],
     asset: usize,
     liab: usize,
-    penalty: I80F48,
+    penalty: impl Into<PenaltyCurve>,
     being_liquidated: bool,
     max_repay: u64,
     params: &LiquidationParams,
@@ -133,7 +198,7 @@ pub fn plan_liquidation_from(
     positions: &[HealthPosition],
     asset: usize,
     liab: usize,
-    penalty: I80F48,
+    penalty: impl Into<PenaltyCurve>,
     being_liquidated: bool,
     max_repay: u64,
     params: &LiquidationParams,
@@ -146,6 +211,11 @@ pub fn plan_liquidation_from(
     if !before.is_liquidatable(being_liquidated) {
         return Err(LiquidationError::NotLiquidatable);
     }
+    // The penalty on the market's curve at the account's health before the liquidation; from
+    // here on it enters exactly where a flat penalty does.
+    let penalty = penalty
+        .into()
+        .at(&before, params.full_penalty_health_ratio)?;
     if a.deposit == 0 {
         return Err(LiquidationError::NoCollateral);
     }
@@ -293,6 +363,7 @@ pub fn plan_liquidation_from(
             bonus_insurance: pi_i,
             bonus_treasury: pi_t,
             penalty_effective: pi_e,
+            penalty,
             kappa,
             health_before: before,
             health_after,
@@ -377,6 +448,42 @@ pub fn alternatives(
 mod tests {
     use super::*;
 
+    /// The health-scaled penalty's hand table (issue 11): π_min 2%, π 8%, r_full 0.95, with
+    /// `L_maint` = 1 000 USD and `A_maint` = ratio · 1 000.
+    #[test]
+    fn penalty_curve_hand_table() {
+        let curve = PenaltyCurve {
+            min: bps(200).unwrap(),
+            max: bps(800).unwrap(),
+        };
+        let r_full = bps(9_500).unwrap();
+        let at = |curve: &PenaltyCurve, asset_maint: u64| {
+            let h = Health {
+                asset_maint: fx(asset_maint),
+                liab_maint: fx(1_000),
+                ..Health::default()
+            };
+            curve.at(&h, r_full).unwrap()
+        };
+        for (asset_maint, want) in [(1_000, 0.02), (980, 0.044), (950, 0.08), (900, 0.08)] {
+            let got = at(&curve, asset_maint);
+            assert!(
+                (got - f(want)).abs() < f(1e-12),
+                "HR {asset_maint}/1000: {got} (want {want})"
+            );
+            // Not above the exact value: the penalty rounds in the liquidatee's favour.
+            assert!(got <= f(want) + f(1e-15), "HR {asset_maint}/1000: {got}");
+        }
+        // Above a ratio of 1 (hysteresis: maint ≥ 0 while end < 0) the minimum; no debt, the
+        // minimum; a flat curve is flat.
+        assert_eq!(at(&curve, 1_010), curve.min);
+        assert_eq!(curve.at(&Health::default(), r_full).unwrap(), curve.min);
+        let flat = PenaltyCurve::flat(bps(500).unwrap());
+        for asset_maint in [1_000, 970, 500] {
+            assert_eq!(at(&flat, asset_maint), bps(500).unwrap());
+        }
+    }
+
     fn f(v: f64) -> I80F48 {
         I80F48::from_num(v)
     }
@@ -392,6 +499,7 @@ mod tests {
             split_insurance: f(0.25),
             split_treasury: f(0.15),
             dust_threshold: f(1.0),
+            full_penalty_health_ratio: f(0.95),
         }
     }
 
@@ -423,6 +531,7 @@ mod tests {
             split_insurance: f(0.375),
             split_treasury: f(0.125),
             dust_threshold: f(1.0),
+            full_penalty_health_ratio: f(0.95),
         }
     }
 

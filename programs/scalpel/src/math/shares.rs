@@ -103,6 +103,42 @@ pub fn borrow(
     }))
 }
 
+/// Takes on `amount` of debt in a position that may hold a deposit: the deposit is drawn down
+/// first (shares burned rounded up, as a withdrawal), and what it does not cover becomes debt
+/// (shares minted rounded up, as a borrow), both against the account. How a liquidator's margin
+/// account takes over a liquidatee's debt (`liquidate_to_account`) without the one-sign rule of
+/// `borrow` getting in the way.
+pub fn take_debt(
+    shares: I80F48,
+    amount: u64,
+    deposit_index: I80F48,
+    borrow_index: I80F48,
+) -> MathResult<ShareChange> {
+    let mut change = ShareChange {
+        new_shares: shares,
+        deposit_shares_delta: I80F48::ZERO,
+        borrow_shares_delta: I80F48::ZERO,
+        amount,
+    };
+    let mut left = amount;
+    if shares > I80F48::ZERO {
+        let held = deposit_balance(shares, deposit_index)?;
+        let drawn = held.min(amount);
+        if let Some(w) = withdraw(shares, drawn, deposit_index)? {
+            change.new_shares = w.new_shares;
+            change.deposit_shares_delta = w.deposit_shares_delta;
+        }
+        // Drawing the whole balance burns every share (`withdraw`), so debt starts from zero.
+        left = amount.safe_sub(drawn)?;
+    }
+    if left > 0 {
+        let b = borrow(change.new_shares, left, borrow_index)?.or_math_err()?;
+        change.new_shares = b.new_shares;
+        change.borrow_shares_delta = b.borrow_shares_delta;
+    }
+    Ok(change)
+}
+
 /// Repay up to `amount` of the position's debt; paying the whole ceiled debt clears every share,
 /// paying more pays exactly the debt.
 pub fn repay(shares: I80F48, amount: u64, borrow_index: I80F48) -> MathResult<ShareChange> {

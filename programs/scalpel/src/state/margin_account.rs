@@ -2,7 +2,7 @@
 
 use crate::constants::MAX_POSITIONS;
 use crate::errors::ScalpelError;
-use crate::math::{WrappedI80F48, I80F48};
+use crate::math::{shares, WrappedI80F48, I80F48};
 use anchor_lang::prelude::*;
 
 /// One slot: signed shares of one market (positive deposit, negative debt).
@@ -61,6 +61,27 @@ pub struct MarginAccount {
 const _: () = assert!(core::mem::size_of::<MarginAccount>() == 440);
 const _: () = assert!(core::mem::align_of::<MarginAccount>() == 8);
 
+/// A market's index and its share indices at the instruction's clock (what
+/// [`MarginAccount::take_over`] converts amounts with).
+#[derive(Clone, Copy, Debug)]
+pub struct MarketIndices {
+    /// The market's index.
+    pub market_index: u16,
+    /// Native tokens per deposit share.
+    pub deposit_index: I80F48,
+    /// Native tokens per borrow share.
+    pub borrow_index: I80F48,
+}
+
+/// The share changes of a [`MarginAccount::take_over`].
+#[derive(Clone, Copy, Debug)]
+pub struct TakeOver {
+    /// The asset position's (none when no collateral was received).
+    pub asset: Option<shares::ShareChange>,
+    /// The liability position's.
+    pub liab: shares::ShareChange,
+}
+
 impl MarginAccount {
     /// Account size including the 8-byte discriminator.
     pub const SPACE: usize = 8 + core::mem::size_of::<MarginAccount>();
@@ -115,6 +136,44 @@ impl MarginAccount {
     /// Whether any position is a debt.
     pub fn has_debt(&self) -> bool {
         self.active_positions().any(|p| p.shares() < I80F48::ZERO)
+    }
+
+    /// The liquidator's side of `liquidate_to_account`: receives `collateral` native units of
+    /// the asset market as a deposit (repaying a debt there first) and takes on `debt` native
+    /// units of the liability market (drawing a deposit there first), opening the asset slot
+    /// before the liability slot. Shared with the client, so it names the same health accounts
+    /// the program will read. Returns the share changes for the markets' totals.
+    pub fn take_over(
+        &mut self,
+        asset: &MarketIndices,
+        collateral: u64,
+        liab: &MarketIndices,
+        debt: u64,
+    ) -> Result<TakeOver> {
+        let mut asset_change = None;
+        if collateral > 0 {
+            let slot = self.find_or_open(asset.market_index)?;
+            let c = shares::deposit(
+                self.positions[slot].shares(),
+                collateral,
+                asset.deposit_index,
+                asset.borrow_index,
+            )?;
+            self.set_shares(slot, c.new_shares);
+            asset_change = Some(c);
+        }
+        let slot = self.find_or_open(liab.market_index)?;
+        let l = shares::take_debt(
+            self.positions[slot].shares(),
+            debt,
+            liab.deposit_index,
+            liab.borrow_index,
+        )?;
+        self.set_shares(slot, l.new_shares);
+        Ok(TakeOver {
+            asset: asset_change,
+            liab: l,
+        })
     }
 
     /// Clears the hysteresis flag when no debt is left: an account without debt is never being

@@ -4,6 +4,7 @@ use crate::constants::BPS;
 use crate::errors::ScalpelError;
 use crate::math::{
     interest::{accrue, Accrued, RateCurve},
+    liquidation::PenaltyCurve,
     MathResult, OrMathErr, SafeMath, WrappedI80F48, I80F48,
 };
 use crate::oracle::{OracleConfig, OracleKind};
@@ -97,8 +98,9 @@ pub struct Market {
     pub insurance_bump: u8,
     /// Treasury vault PDA bump.
     pub treasury_bump: u8,
-    /// Explicit padding.
-    pub _pad: [u8; 2],
+    /// Smallest liquidation penalty `π_min`, bps (at a health ratio of 1; `liquidation_penalty_bps`
+    /// is the full penalty, at `r_full` and below).
+    pub liquidation_penalty_min_bps: u16,
     /// A queued parameter change, applied by anyone after its `eta`.
     pub pending: PendingMarketChange,
     /// A maintenance-weight tightening in progress.
@@ -143,6 +145,8 @@ pub struct PendingMarketChange {
     pub rates_bps: [u32; 3],
     /// Penalty, bps.
     pub liquidation_penalty_bps: u16,
+    /// Minimum penalty, bps.
+    pub liquidation_penalty_min_bps: u16,
     /// Confidence limit, bps.
     pub max_conf_bps: u16,
     /// Kink, bps.
@@ -156,7 +160,7 @@ pub struct PendingMarketChange {
     /// Pull feed id after the change.
     pub feed_id: [u8; 32],
     /// Explicit padding.
-    pub _pad: [u8; 4],
+    pub _pad: [u8; 2],
 }
 
 const _: () = assert!(core::mem::size_of::<PendingMarketChange>() == 136);
@@ -170,6 +174,7 @@ impl PendingMarketChange {
             liab_weight_init_bps: self.weights_bps[2],
             liab_weight_maint_bps: self.weights_bps[3],
             liquidation_penalty_bps: self.liquidation_penalty_bps,
+            liquidation_penalty_min_bps: self.liquidation_penalty_min_bps,
             max_conf_bps: self.max_conf_bps,
             max_age_secs: self.max_age_secs,
             max_age_liquidation_secs: self.max_age_liquidation_secs,
@@ -205,13 +210,14 @@ impl PendingMarketChange {
             max_age_liquidation_secs: p.max_age_liquidation_secs,
             rates_bps: [p.base_rate_bps, p.slope1_bps, p.slope2_bps],
             liquidation_penalty_bps: p.liquidation_penalty_bps,
+            liquidation_penalty_min_bps: p.liquidation_penalty_min_bps,
             max_conf_bps: p.max_conf_bps,
             optimal_utilization_bps: p.optimal_utilization_bps,
             active: 1,
             oracle_kind,
             oracle,
             feed_id,
-            _pad: [0; 4],
+            _pad: [0; 2],
         };
     }
 }
@@ -298,6 +304,16 @@ impl Market {
         crate::math::bps(self.penalty_bps_at(now) as u64)
     }
 
+    /// The penalty curve in force at `now`: the full penalty [`Market::penalty_at`] and the
+    /// minimum, never above it (a shift that lowers the full penalty lowers the curve's top).
+    pub fn penalty_curve_at(&self, now: i64) -> MathResult<PenaltyCurve> {
+        let max_bps = self.penalty_bps_at(now);
+        Ok(PenaltyCurve {
+            min: crate::math::bps(self.liquidation_penalty_min_bps.min(max_bps) as u64)?,
+            max: crate::math::bps(max_bps as u64)?,
+        })
+    }
+
     /// Whether withdrawals from this market are paused at `now` (flag or a guardian's timed
     /// pause).
     pub fn withdrawals_paused(&self, now: i64) -> bool {
@@ -346,6 +362,7 @@ impl Market {
             liab_weight_init_bps: bps(self.liab_weight_init)?,
             liab_weight_maint_bps: bps(self.liab_weight_maint)?,
             liquidation_penalty_bps: self.liquidation_penalty_bps,
+            liquidation_penalty_min_bps: self.liquidation_penalty_min_bps,
             max_conf_bps: self.max_conf_bps,
             max_age_secs: self.max_age_secs,
             max_age_liquidation_secs: self.max_age_liquidation_secs,

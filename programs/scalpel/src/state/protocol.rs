@@ -42,6 +42,8 @@ pub struct Protocol {
     pub max_conf_bias_bps: u16,
     /// Markets listed so far; the next market's index.
     pub market_count: u16,
+    /// Health ratio `r_full` at and below which the full penalty applies, bps of 1.
+    pub full_penalty_health_ratio_bps: u16,
     /// Layout version.
     pub version: u8,
     /// PDA bump.
@@ -49,7 +51,7 @@ pub struct Protocol {
     /// Global pause bits (`PAUSE_*`).
     pub pause_flags: u8,
     /// Explicit padding.
-    pub _pad: [u8; 5],
+    pub _pad: [u8; 3],
     /// A queued protocol-parameter change, applied by anyone after its `eta`.
     pub pending: PendingProtocolChange,
     /// Start of the current guardian liquidation-pause window (0: none yet): every market's
@@ -60,8 +62,13 @@ pub struct Protocol {
     pub withdrawal_pause_window_start: i64,
     /// Withdrawals are paused protocol-wide until this time (guardian; ends by itself).
     pub withdrawals_paused_until: i64,
+    /// The queued `full_penalty_health_ratio_bps`, beside [`Protocol::pending`] (whose layout
+    /// had no room left for it).
+    pub pending_full_penalty_health_ratio_bps: u16,
+    /// Explicit padding.
+    pub _pad2: [u8; 6],
     /// Room for future fields.
-    pub reserved: [u8; 192],
+    pub reserved: [u8; 184],
 }
 
 const _: () = assert!(core::mem::size_of::<Protocol>() == 400);
@@ -106,10 +113,13 @@ impl PendingProtocolChange {
             dust_threshold_micro_usd: self.dust_threshold_micro_usd,
             timelock_secs: self.timelock_secs,
             weight_shift_secs: self.weight_shift_secs,
+            // Stored beside this struct: see `Protocol::pending_params`.
+            full_penalty_health_ratio_bps: 0,
         }
     }
 
-    /// Queues `p` for `eta`.
+    /// Queues `p` for `eta` (without `full_penalty_health_ratio_bps`: see
+    /// `Protocol::queue_params`).
     pub fn set(&mut self, p: &ProtocolParams, eta: i64) {
         *self = PendingProtocolChange {
             eta,
@@ -152,7 +162,13 @@ impl Protocol {
             split_insurance: bps(self.split_insurance_bps as u64)?,
             split_treasury: bps(self.split_treasury_bps as u64)?,
             dust_threshold: self.dust_threshold(),
+            full_penalty_health_ratio: self.full_penalty_health_ratio()?,
         })
+    }
+
+    /// `r_full` as a fraction.
+    pub fn full_penalty_health_ratio(&self) -> MathResult<I80F48> {
+        bps(self.full_penalty_health_ratio_bps as u64)
     }
 
     /// Dust threshold in USD.
@@ -175,7 +191,22 @@ impl Protocol {
             dust_threshold_micro_usd: crate::math::floor_u64(micro.round())?,
             timelock_secs: self.timelock_secs,
             weight_shift_secs: self.weight_shift_secs,
+            full_penalty_health_ratio_bps: self.full_penalty_health_ratio_bps,
         })
+    }
+
+    /// The queued parameters.
+    pub fn pending_params(&self) -> ProtocolParams {
+        ProtocolParams {
+            full_penalty_health_ratio_bps: self.pending_full_penalty_health_ratio_bps,
+            ..self.pending.params()
+        }
+    }
+
+    /// Queues `p` for `eta`.
+    pub fn queue_params(&mut self, p: &ProtocolParams, eta: i64) {
+        self.pending.set(p, eta);
+        self.pending_full_penalty_health_ratio_bps = p.full_penalty_health_ratio_bps;
     }
 
     /// Writes validated parameters (shared by `protocol_init` and `params_apply_protocol`).
@@ -189,6 +220,7 @@ impl Protocol {
         self.split_insurance_bps = p.split_bps[1];
         self.split_treasury_bps = p.split_bps[2];
         self.max_conf_bias_bps = p.max_conf_bias_bps;
+        self.full_penalty_health_ratio_bps = p.full_penalty_health_ratio_bps;
         Ok(())
     }
 }

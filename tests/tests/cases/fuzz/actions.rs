@@ -38,7 +38,12 @@ pub enum ParamChange {
     /// init ≤ maint ≤ 1 ≤ maint ≤ init.
     Tighten { asset_bps: u16, liab_bps: u16 },
     /// A new penalty, clamped into bounds unless `unchecked` (then it may be refused).
-    Penalty { bps: u16, unchecked: bool },
+    Penalty {
+        bps: u16,
+        /// `π_min` as a percentage of the new `π` (100: flat).
+        min_pct: u8,
+        unchecked: bool,
+    },
     /// The listing parameters again (loosens what earlier changes tightened).
     Restore,
     /// Caps at a percentage of the current totals (≥ 1 000%: no cap).
@@ -155,12 +160,15 @@ pub enum Action {
         accrue: u8,
     },
     /// `pick`: among the liquidatable accounts and their positions; else the raw indices.
+    /// `to_account`: `liquidate_to_account` into the lender's margin account (its deposits
+    /// back what it takes on) instead of the liquidator's wallet.
     Liquidate {
         target: u8,
         asset: u8,
         liab: u8,
         max_repay: MaxRepay,
         pick: bool,
+        to_account: bool,
     },
     /// `pick`: among the accounts eligible for bad debt and their debts; else raw indices.
     BadDebt {
@@ -433,14 +441,18 @@ fn actions() -> BoxedStrategy<Action> {
                     1 => Just(MaxRepay::One),
                 ],
                 pick(),
+                prop_oneof![3 => Just(false), 1 => Just(true)],
             )
-                .prop_map(|(target, asset, liab, max_repay, pick)| Action::Liquidate {
-                    target,
-                    asset,
-                    liab,
-                    max_repay,
-                    pick,
-                })
+                .prop_map(
+                    |(target, asset, liab, max_repay, pick, to_account)| Action::Liquidate {
+                        target,
+                        asset,
+                        liab,
+                        max_repay,
+                        pick,
+                        to_account,
+                    },
+                )
                 .boxed(),
         ),
         (
@@ -483,8 +495,12 @@ fn param_change() -> impl Strategy<Value = ParamChange> {
     prop_oneof![
         3 => (0..=3_000u16, 0..=3_000u16)
             .prop_map(|(asset_bps, liab_bps)| ParamChange::Tighten { asset_bps, liab_bps }),
-        2 => (0..=3_000u16, prop_oneof![4 => Just(false), 1 => Just(true)])
-            .prop_map(|(bps, unchecked)| ParamChange::Penalty { bps, unchecked }),
+        2 => (
+            0..=3_000u16,
+            prop_oneof![1 => Just(100u8), 1 => 0..=100u8],
+            prop_oneof![4 => Just(false), 1 => Just(true)],
+        )
+            .prop_map(|(bps, min_pct, unchecked)| ParamChange::Penalty { bps, min_pct, unchecked }),
         2 => Just(ParamChange::Restore),
         1 => (50..=1_000u16, 50..=1_000u16)
             .prop_map(|(deposit_pct, borrow_pct)| ParamChange::Caps { deposit_pct, borrow_pct }),
@@ -789,6 +805,7 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
             liab,
             max_repay,
             pick,
+            to_account,
         } => {
             let liquidatable: Vec<usize> = (0..holders)
                 .filter(|i| s.held(*i).is_some_and(|h| h.liquidatable()))
@@ -809,7 +826,7 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
                     liab as usize % MARKETS,
                 ),
             };
-            liquidate(w, s, &mut out, ti, am, lm, max_repay).await;
+            liquidate(w, s, &mut out, (ti, am, lm), max_repay, to_account).await;
         }
         Action::BadDebt {
             target,
@@ -948,7 +965,11 @@ fn new_params(s: &Snap, w: &World, m: usize, change: ParamChange) -> Option<Mark
                 ..cur
             }
         }
-        ParamChange::Penalty { bps, unchecked } => {
+        ParamChange::Penalty {
+            bps,
+            min_pct,
+            unchecked,
+        } => {
             let mut p = bps as u64;
             if !unchecked {
                 p = p.min(scalpel::constants::bounds::MAX_LIQUIDATION_PENALTY_BPS as u64);
@@ -960,6 +981,7 @@ fn new_params(s: &Snap, w: &World, m: usize, change: ParamChange) -> Option<Mark
             }
             MarketParams {
                 liquidation_penalty_bps: p as u16,
+                liquidation_penalty_min_bps: (p * min_pct as u64 / 100) as u16,
                 ..cur
             }
         }
@@ -1030,10 +1052,9 @@ async fn liquidate(
     w: &World,
     s: &Snap,
     out: &mut Outcome,
-    ti: usize,
-    am: usize,
-    lm: usize,
+    (ti, am, lm): (usize, usize, usize),
     max_repay: MaxRepay,
+    to_account: bool,
 ) {
     let held = s.held(ti);
     let max = match max_repay {
@@ -1045,9 +1066,51 @@ async fn liquidate(
         .and_then(|h| health::pairs_after(&h.account, &s.markets, None, None).ok())
         .unwrap_or_default();
     let plan = held.map(|h| plan_for(s, h, am, lm, max));
-    out.note = format!("holder {ti}, asset {am}, liability {lm}, max_repay {max}");
-    let l = ix::liquidate(&liquidate_accounts(w, ti, am, lm), max, &pairs);
-    let Some(ok) = send(w, out, "liquidate", &[l], &[&w.liquidator.key]).await else {
+    out.note = format!(
+        "holder {ti}, asset {am}, liability {lm}, max_repay {max}{}",
+        if to_account {
+            ", into the lender's account"
+        } else {
+            ""
+        }
+    );
+    let sent = if to_account {
+        // The lender's margin account takes the plan's debt and collateral; its health
+        // accounts after come from the program's own `take_over` (its current ones when there
+        // is no plan, to be refused).
+        let lender = &w.holders[USERS];
+        let mine = s.held(USERS);
+        let after = match (mine, &plan) {
+            (Some(me), Some(Ok((_, _, p)))) => health::pairs_after_take_over(
+                &me.account,
+                &s.markets,
+                (am as u16, p.to_liquidator),
+                (lm as u16, p.repay),
+                s.now,
+            )
+            .ok(),
+            (Some(me), _) => health::pairs_after(&me.account, &s.markets, None, None).ok(),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let l = ix::liquidate_to_account(
+            &ix::LiquidateToAccountAccounts {
+                liquidatee: w.holders[ti].account,
+                asset_mint: w.markets[am].mint,
+                liab_mint: w.markets[lm].mint,
+                liquidator: lender.key.pubkey(),
+                liquidator_account: lender.account,
+            },
+            max,
+            &pairs,
+            &after,
+        );
+        send(w, out, "liquidate_to_account", &[l], &[&lender.key]).await
+    } else {
+        let l = ix::liquidate(&liquidate_accounts(w, ti, am, lm), max, &pairs);
+        send(w, out, "liquidate", &[l], &[&w.liquidator.key]).await
+    };
+    let Some(ok) = sent else {
         return;
     };
     let Some(ev) = events::parse::<LiquidationEvent>(&ok.logs)
@@ -1060,8 +1123,15 @@ async fn liquidate(
     };
     match (held, plan) {
         (Some(h), Some(Ok((ai, li, plan)))) => {
-            out.tags
-                .push(format!("liquidate: landed, bounded by {:?}", plan.bound));
+            out.tags.push(format!(
+                "{}: landed, bounded by {:?}",
+                if to_account {
+                    "liquidate_to_account"
+                } else {
+                    "liquidate"
+                },
+                plan.bound
+            ));
             out.violations
                 .extend(invariants::check_liquidation(s, h, ai, li, &plan, &ev, max));
         }

@@ -89,6 +89,7 @@ pub fn thin_params() -> MarketParams {
         liab_weight_init_bps: 15_000,
         liab_weight_maint_bps: 14_000,
         liquidation_penalty_bps: 1_000,
+        liquidation_penalty_min_bps: 1_000,
         max_conf_bps: 300,
         ..sol_params()
     }
