@@ -917,6 +917,76 @@ export type Scalpel = {
       ]
     },
     {
+      "name": "liquidateToAccount",
+      "docs": [
+        "Liquidates one pair into the liquidator's margin account: it takes the debt and the",
+        "collateral as positions, no tokens needed."
+      ],
+      "discriminator": [
+        188,
+        236,
+        100,
+        77,
+        165,
+        221,
+        221,
+        88
+      ],
+      "accounts": [
+        {
+          "name": "protocol",
+          "docs": [
+            "Protocol (buffer, split, dust threshold, `r_full`)."
+          ]
+        },
+        {
+          "name": "liquidatee",
+          "docs": [
+            "Account liquidated."
+          ],
+          "writable": true
+        },
+        {
+          "name": "assetMarket",
+          "docs": [
+            "Market `i`, whose collateral is seized."
+          ],
+          "writable": true
+        },
+        {
+          "name": "liabMarket",
+          "docs": [
+            "Market `j`, whose debt is repaid."
+          ],
+          "writable": true
+        },
+        {
+          "name": "liquidator",
+          "docs": [
+            "The liquidator: owns `liquidator_account`, not the liquidatee."
+          ],
+          "signer": true
+        },
+        {
+          "name": "liquidatorAccount",
+          "docs": [
+            "The liquidator's margin account, which takes the debt and the collateral."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "liquidateArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "marketAccrue",
       "docs": [
         "Accrues a market's interest."
@@ -2513,6 +2583,16 @@ export type Scalpel = {
       "code": 6071,
       "name": "invalidSymbol",
       "msg": "Market symbol must be 1 to 16 printable ASCII characters, without spaces"
+    },
+    {
+      "code": 6072,
+      "name": "invalidFullPenaltyRatio",
+      "msg": "Full-penalty health ratio must lie strictly between 0.5 and 1"
+    },
+    {
+      "code": 6073,
+      "name": "liquidatorBeingLiquidated",
+      "msg": "The liquidator's margin account is itself being liquidated"
     }
   ],
   "types": [
@@ -3329,6 +3409,22 @@ export type Scalpel = {
             "type": "pubkey"
           },
           {
+            "name": "mode",
+            "docs": [
+              "How the liquidator settled: [`LIQUIDATION_MODE_WALLET`] (token transfers, `liquidate`)",
+              "or [`LIQUIDATION_MODE_ACCOUNT`] (positions in its margin account,",
+              "`liquidate_to_account`)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "liquidatorAccount",
+            "docs": [
+              "The liquidator's margin account in account mode (the default key in wallet mode)."
+            ],
+            "type": "pubkey"
+          },
+          {
             "name": "assetMarket",
             "docs": [
               "Market whose collateral was seized (`i`)."
@@ -3380,14 +3476,14 @@ export type Scalpel = {
           {
             "name": "toInsurance",
             "docs": [
-              "Part of `S` to `i`'s insurance vault."
+              "Part of `S` to `i`'s insurance fund (held in `i`'s vault until collected)."
             ],
             "type": "u64"
           },
           {
             "name": "toTreasury",
             "docs": [
-              "Part of `S` to `i`'s treasury vault."
+              "Part of `S` to `i`'s treasury (held in `i`'s vault until collected)."
             ],
             "type": "u64"
           },
@@ -3422,9 +3518,17 @@ export type Scalpel = {
           {
             "name": "penaltyBps",
             "docs": [
-              "`π` of the asset market, bps."
+              "The asset market's full penalty `π` in force, bps."
             ],
             "type": "u16"
+          },
+          {
+            "name": "penalty",
+            "docs": [
+              "The penalty the account's health gave on the market's curve, before the surplus cap",
+              "(I80F48 bits; equal to `penalty_bps` when the penalty is flat)."
+            ],
+            "type": "i128"
           },
           {
             "name": "penaltyEffective",
@@ -3872,16 +3976,12 @@ export type Scalpel = {
             "type": "u8"
           },
           {
-            "name": "pad",
+            "name": "liquidationPenaltyMinBps",
             "docs": [
-              "Explicit padding."
+              "Smallest liquidation penalty `π_min`, bps (at a health ratio of 1; `liquidation_penalty_bps`",
+              "is the full penalty, at `r_full` and below)."
             ],
-            "type": {
-              "array": [
-                "u8",
-                2
-              ]
-            }
+            "type": "u16"
           },
           {
             "name": "pending",
@@ -4170,7 +4270,15 @@ export type Scalpel = {
           {
             "name": "liquidationPenaltyBps",
             "docs": [
-              "Liquidation penalty `π`, bps."
+              "Liquidation penalty `π`, bps: the full penalty, at health ratios of `r_full` and below."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "liquidationPenaltyMinBps",
+            "docs": [
+              "Smallest liquidation penalty `π_min`, bps: the penalty of an account liquidated at a",
+              "health ratio of 1 (`π_min = π` is a flat penalty)."
             ],
             "type": "u16"
           },
@@ -4432,6 +4540,13 @@ export type Scalpel = {
               "`health_end` after (I80F48 bits)."
             ],
             "type": "i128"
+          },
+          {
+            "name": "penalty",
+            "docs": [
+              "The penalty the account's health gave on the asset market's curve (I80F48 bits)."
+            ],
+            "type": "i128"
           }
         ]
       }
@@ -4612,6 +4727,13 @@ export type Scalpel = {
             "type": "u16"
           },
           {
+            "name": "liquidationPenaltyMinBps",
+            "docs": [
+              "Minimum penalty, bps."
+            ],
+            "type": "u16"
+          },
+          {
             "name": "maxConfBps",
             "docs": [
               "Confidence limit, bps."
@@ -4666,7 +4788,7 @@ export type Scalpel = {
             "type": {
               "array": [
                 "u8",
-                4
+                2
               ]
             }
           }
@@ -4928,6 +5050,13 @@ export type Scalpel = {
             "type": "u16"
           },
           {
+            "name": "fullPenaltyHealthRatioBps",
+            "docs": [
+              "Health ratio `r_full` at and below which the full penalty applies, bps of 1."
+            ],
+            "type": "u16"
+          },
+          {
             "name": "version",
             "docs": [
               "Layout version."
@@ -4956,7 +5085,7 @@ export type Scalpel = {
             "type": {
               "array": [
                 "u8",
-                5
+                3
               ]
             }
           },
@@ -4995,6 +5124,26 @@ export type Scalpel = {
             "type": "i64"
           },
           {
+            "name": "pendingFullPenaltyHealthRatioBps",
+            "docs": [
+              "The queued `full_penalty_health_ratio_bps`, beside [`Protocol::pending`] (whose layout",
+              "had no room left for it)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "pad2",
+            "docs": [
+              "Explicit padding."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "docs": [
               "Room for future fields."
@@ -5002,7 +5151,7 @@ export type Scalpel = {
             "type": {
               "array": [
                 "u8",
-                192
+                184
               ]
             }
           }
@@ -5124,6 +5273,14 @@ export type Scalpel = {
               "Duration of a maintenance-weight tightening."
             ],
             "type": "u32"
+          },
+          {
+            "name": "fullPenaltyHealthRatioBps",
+            "docs": [
+              "Health ratio `r_full` at and below which a market's full penalty applies, bps of 1;",
+              "above it the penalty falls linearly to the market's minimum at a ratio of 1."
+            ],
+            "type": "u16"
           }
         ]
       }
