@@ -2593,6 +2593,31 @@ export type Scalpel = {
       "code": 6073,
       "name": "liquidatorBeingLiquidated",
       "msg": "The liquidator's margin account is itself being liquidated"
+    },
+    {
+      "code": 6074,
+      "name": "emaDivergenceTooLarge",
+      "msg": "Spot and EMA prices diverge beyond the market's limit: borrowing, and withdrawing or borrowing against it, waits until they converge"
+    },
+    {
+      "code": 6075,
+      "name": "netBorrowLimitExceeded",
+      "msg": "The market's net-borrow limit for this window is reached: borrow less, or after the window resets (the log says when)"
+    },
+    {
+      "code": 6076,
+      "name": "invalidEmaDivergence",
+      "msg": "EMA divergence limit must lie between 0.5% and 100%"
+    },
+    {
+      "code": 6077,
+      "name": "invalidNetBorrowLimit",
+      "msg": "Net-borrow window must lie between 60 seconds and 7 days"
+    },
+    {
+      "code": 6078,
+      "name": "invalidDepositWeightScale",
+      "msg": "Deposit-weight scaling must start at 1 USD of deposits or more"
     }
   ],
   "types": [
@@ -3107,6 +3132,32 @@ export type Scalpel = {
                 "type": "u32"
               }
             ]
+          },
+          {
+            "name": "tightenOracleGuards",
+            "fields": [
+              {
+                "name": "maxEmaDivergenceBps",
+                "docs": [
+                  "New spot/EMA divergence limit, bps."
+                ],
+                "type": "u16"
+              },
+              {
+                "name": "netBorrowLimitMicroUsd",
+                "docs": [
+                  "New net-borrow limit per window, micro-USD."
+                ],
+                "type": "u64"
+              },
+              {
+                "name": "depositWeightScaleStartMicroUsd",
+                "docs": [
+                  "New deposit-weight scaling threshold, micro-USD."
+                ],
+                "type": "u64"
+              }
+            ]
           }
         ]
       }
@@ -3239,7 +3290,15 @@ export type Scalpel = {
           {
             "name": "init",
             "docs": [
-              "`health_init`."
+              "`health_init` (EMA-bounded: what borrow and withdraw require to stay ≥ 0)."
+            ],
+            "type": "i128"
+          },
+          {
+            "name": "initSpot",
+            "docs": [
+              "`health_init` at spot prices alone, without the EMA bound: how much the EMA holds back",
+              "while a price moves (equal to `init` when every feed is steady)."
             ],
             "type": "i128"
           },
@@ -4052,6 +4111,34 @@ export type Scalpel = {
             }
           },
           {
+            "name": "guards",
+            "docs": [
+              "The oracle-manipulation guards in force (issue 12: divergence, net borrows, deposit",
+              "weight scaling)."
+            ],
+            "type": {
+              "defined": {
+                "name": "riskGuards"
+              }
+            }
+          },
+          {
+            "name": "netBorrowWindowStart",
+            "docs": [
+              "Start of the current net-borrow window (unix time, a multiple of its length)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "netBorrowedInWindow",
+            "docs": [
+              "Native units borrowed net of repayments in the current window (never below zero:",
+              "repayments only make room for borrows of the same window). Valued at the borrow's price",
+              "against the limit, so repaying reads no price."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Room for future fields."
@@ -4059,7 +4146,7 @@ export type Scalpel = {
             "type": {
               "array": [
                 "u8",
-                272
+                208
               ]
             }
           }
@@ -4344,6 +4431,37 @@ export type Scalpel = {
               "Annual rate added above the kink, bps."
             ],
             "type": "u32"
+          },
+          {
+            "name": "maxEmaDivergenceBps",
+            "docs": [
+              "Largest `|spot − ema| / ema`, bps, at which this market may be borrowed, or borrowed",
+              "and withdrawn against (`EmaDivergenceTooLarge` beyond it)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "netBorrowWindowSecs",
+            "docs": [
+              "Length of the net-borrow window, seconds (windows are aligned to multiples of it)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "netBorrowLimitMicroUsd",
+            "docs": [
+              "Largest USD value, micro-USD, borrowed net of repayments within one window",
+              "(`u64::MAX`: none), Mango's `net_borrow_limit_per_window_quote`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "depositWeightScaleStartMicroUsd",
+            "docs": [
+              "Total deposit value, micro-USD, above which the init asset weight scales down by",
+              "`threshold / total` (`u64::MAX`: never), Mango's deposit-weight scaling."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -4790,6 +4908,17 @@ export type Scalpel = {
                 "u8",
                 2
               ]
+            }
+          },
+          {
+            "name": "guards",
+            "docs": [
+              "Oracle-manipulation guards after the change."
+            ],
+            "type": {
+              "defined": {
+                "name": "riskGuards"
+              }
             }
           }
         ]
@@ -5372,6 +5501,61 @@ export type Scalpel = {
               "Largest native amount to repay (`u64::MAX`: all of it)."
             ],
             "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "riskGuards",
+      "docs": [
+        "A market's oracle-manipulation guards (stored form of the matching [`MarketParams`] fields)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "netBorrowLimitMicroUsd",
+            "docs": [
+              "Net-borrow limit per window, micro-USD (`u64::MAX`: none)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "depositWeightScaleStartMicroUsd",
+            "docs": [
+              "Total deposit value, micro-USD, above which the init asset weight scales down."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "netBorrowWindowSecs",
+            "docs": [
+              "Net-borrow window, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxEmaDivergenceBps",
+            "docs": [
+              "Largest spot/EMA divergence for risk-increasing actions, bps."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "pad",
+            "docs": [
+              "Explicit padding."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                2
+              ]
+            }
           }
         ]
       }

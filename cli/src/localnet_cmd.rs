@@ -73,6 +73,13 @@ struct PriceArgs {
     /// Confidence interval in USD (decimal).
     #[arg(long, default_value = "0")]
     conf: String,
+    /// The feed's EMA price in USD (default: the price, a steady feed); a lagging EMA is what
+    /// the program's oracle guards see during a pump or a crash.
+    #[arg(long)]
+    ema: Option<String>,
+    /// The EMA's confidence in USD (default: --conf).
+    #[arg(long, requires = "ema")]
+    ema_conf: Option<String>,
     #[command(flatten)]
     target: Target,
 }
@@ -281,9 +288,24 @@ async fn operate(op: &Operate) -> Result<()> {
     let (target, answer) = match op {
         Operate::Price(a) => (
             &a.target,
-            Remote::new(&a.target.rpc)
-                .set_price(&a.symbol, &a.price, &a.conf)
-                .await?,
+            match &a.ema {
+                None => {
+                    Remote::new(&a.target.rpc)
+                        .set_price(&a.symbol, &a.price, &a.conf)
+                        .await?
+                }
+                Some(ema) => {
+                    Remote::new(&a.target.rpc)
+                        .set_price_with_ema(
+                            &a.symbol,
+                            &a.price,
+                            &a.conf,
+                            ema,
+                            a.ema_conf.as_deref().unwrap_or(&a.conf),
+                        )
+                        .await?
+                }
+            },
         ),
         Operate::Warp(a) => (
             &a.target,

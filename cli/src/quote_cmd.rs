@@ -222,6 +222,13 @@ fn print_human(out: &mut impl Write, q: &Quote) -> std::io::Result<()> {
         "    deposits {} USD, debts {} USD at oracle prices",
         q.health.asset_value, q.health.liab_value
     )?;
+    if q.init_at_spot != q.health.init {
+        writeln!(
+            out,
+            "    init {} USD at spot prices alone: borrowing and withdrawing use the EMA-bounded {}",
+            q.init_at_spot, q.health.init
+        )?;
+    }
     writeln!(out)?;
     if q.positions.is_empty() {
         writeln!(out, "no positions")?;

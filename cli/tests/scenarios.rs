@@ -71,6 +71,36 @@ fn partial_liquidation_restores_the_target() {
 }
 
 #[test]
+fn mngo_pump_is_refused_then_bounded() {
+    let steps = run("mngo.toml");
+    let outcome = |i: usize| {
+        let s = &steps[i];
+        assert_eq!(s["kind"], "borrow", "step {i}: {s}");
+        (
+            s["ok"] == true,
+            s["error"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let refused = |name: &str| (false, name.to_string());
+    // The pump with the EMA far behind: any borrow against MNGO is refused.
+    assert_eq!(outcome(1), refused("EmaDivergenceTooLarge"));
+    // The EMA within 10%: valued at the EMA and the scaled weight, then the hourly limit.
+    assert_eq!(outcome(3), refused("InsufficientHealth"));
+    assert_eq!(outcome(4), refused("NetBorrowLimitExceeded"));
+    assert_eq!(outcome(5), (true, String::new()));
+    // A sustained price an hour on: a new window; the scaled weight still caps the total.
+    assert_eq!(outcome(9), (true, String::new()));
+    assert_eq!(outcome(10), refused("InsufficientHealth"));
+    // 500 000 borrowed, plus the first 250 000's interest over the hour (35.674 USDC).
+    let debt = -native(&steps[10]["balance_after"], 6);
+    assert!((500_000_000_000..500_100_000_000).contains(&debt), "{debt}");
+    // 600 000 of init collateral (1 M USD · 0.6) against about 500 000 · 1.05 of debt.
+    let init = steps[10]["health_after"]["init"].as_str().expect("init");
+    let init: f64 = init.parse().expect("a number");
+    assert!(init > 74_900.0 && init < 75_001.0, "{init}");
+}
+
+#[test]
 fn scaled_penalty_takes_less_than_the_flat_one_on_partial() {
     let flat = &run("partial.toml")[2];
     let scaled = &run("partial_scaled.toml")[2];

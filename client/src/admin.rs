@@ -134,6 +134,15 @@ pub struct MarketParamsConfig {
     pub base_rate_bps: Option<u32>,
     pub slope1_bps: Option<u32>,
     pub slope2_bps: Option<u32>,
+    /// Spot/EMA divergence beyond which borrowing against or of the market is refused, bps.
+    pub max_ema_divergence_bps: Option<u16>,
+    /// Net-borrow window, seconds.
+    pub net_borrow_window_secs: Option<u32>,
+    /// Net-borrow limit per window, micro-USD (left out: none).
+    pub net_borrow_limit_micro_usd: Option<u64>,
+    /// Total deposit value, micro-USD, above which the init asset weight scales down (left
+    /// out: never).
+    pub deposit_weight_scale_start_micro_usd: Option<u64>,
 }
 
 impl MarketParamsConfig {
@@ -164,6 +173,18 @@ impl MarketParamsConfig {
             base_rate_bps: self.base_rate_bps.unwrap_or(d.base_rate_bps),
             slope1_bps: self.slope1_bps.unwrap_or(d.slope1_bps),
             slope2_bps: self.slope2_bps.unwrap_or(d.slope2_bps),
+            max_ema_divergence_bps: self
+                .max_ema_divergence_bps
+                .unwrap_or(d.max_ema_divergence_bps),
+            net_borrow_window_secs: self
+                .net_borrow_window_secs
+                .unwrap_or(d.net_borrow_window_secs),
+            net_borrow_limit_micro_usd: self
+                .net_borrow_limit_micro_usd
+                .unwrap_or(d.net_borrow_limit_micro_usd),
+            deposit_weight_scale_start_micro_usd: self
+                .deposit_weight_scale_start_micro_usd
+                .unwrap_or(d.deposit_weight_scale_start_micro_usd),
             ..d
         }
         .with_penalty(

@@ -22,6 +22,9 @@ pub struct PullPrice {
     pub publish_time: i64,
     /// `None` Full, `Some(n)` Partial with n signatures.
     pub partial_signatures: Option<u8>,
+    /// EMA price and confidence mantissas (same exponent); `None`: equal to the spot's, as a
+    /// steady feed has them.
+    pub ema: Option<(i64, u64)>,
 }
 
 /// Serialized `PriceUpdateV2` account data.
@@ -39,8 +42,8 @@ pub fn price_update_v2(p: &PullPrice) -> Result<Vec<u8>> {
             exponent: p.expo,
             publish_time: p.publish_time,
             prev_publish_time: p.publish_time.saturating_sub(1),
-            ema_price: p.price,
-            ema_conf: p.conf,
+            ema_price: p.ema.map_or(p.price, |(e, _)| e),
+            ema_conf: p.ema.map_or(p.conf, |(_, c)| c),
         },
         posted_slot: 0,
     };

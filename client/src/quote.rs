@@ -18,7 +18,9 @@ use scalpel::math::liquidation::{
     alternatives, plan_liquidation, Alternative, LiquidationError, LiquidationPlan, RepayBound,
 };
 pub use scalpel::math::liquidation_price;
-use scalpel::math::{compute_health, token_value, Health, HealthPosition, I80F48};
+use scalpel::math::{
+    compute_health, compute_init_at_spot, token_value, Health, HealthPosition, I80F48,
+};
 use scalpel::state::{MarginAccount, Market, Protocol};
 use serde::Serialize;
 use solana_sdk::pubkey::Pubkey;
@@ -40,8 +42,12 @@ pub struct Quote {
     pub being_liquidated: bool,
     /// Whether `liquidate` accepts the account now (SPEC section 4).
     pub liquidatable: bool,
-    /// Health with maintenance-age prices (what liquidation uses).
+    /// Health with maintenance-age prices (what liquidation uses); its `init` is bounded by
+    /// the EMA prices, as borrow and withdraw check it.
     pub health: HealthQuote,
+    /// `health_init` at spot prices alone (equal to `health.init` when every feed is steady):
+    /// the difference is what the EMA bound holds back while a price moves.
+    pub init_at_spot: String,
     /// Active positions in slot order.
     pub positions: Vec<PositionQuote>,
     /// When liquidatable: one entry per (collateral, debt) pair, collateral-major in slot order
@@ -296,6 +302,8 @@ pub async fn quote(chain: &dyn Chain, account: &Pubkey) -> Result<Quote> {
         being_liquidated: being,
         liquidatable,
         health: health_quote(&health),
+        init_at_spot: usd(compute_init_at_spot(&inputs, &health_params)
+            .map_err(|e| anyhow!("health at spot: {e}"))?),
         positions,
         plans,
     })
@@ -530,6 +538,8 @@ mod tests {
             debt,
             price: f(price),
             conf: I80F48::ZERO,
+            ema_price: f(price),
+            ema_conf: I80F48::ZERO,
             decimals: 0,
             asset_weight_init: f(wa),
             asset_weight_maint: f(wa),

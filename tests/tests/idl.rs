@@ -13,7 +13,7 @@ use anchor_lang::Discriminator;
 use scalpel::math::WrappedI80F48;
 use scalpel::state::{
     MarginAccount, Market, PendingMarketChange, PendingProtocolChange, Position, Protocol,
-    WeightShift,
+    RiskGuards, WeightShift,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -70,6 +70,7 @@ fn zero_copy_layouts_are_what_borsh_reads() {
         ("Market", size_of::<Market>()),
         ("PendingMarketChange", size_of::<PendingMarketChange>()),
         ("WeightShift", size_of::<WeightShift>()),
+        ("RiskGuards", size_of::<RiskGuards>()),
         ("MarginAccount", size_of::<MarginAccount>()),
         ("Position", size_of::<Position>()),
         ("WrappedI80F48", size_of::<WrappedI80F48>()),

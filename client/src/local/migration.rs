@@ -79,9 +79,14 @@ pub async fn apply(
         let mint = token::create_mint(chain, admin, mint_authority, decimals).await?;
         let feed_id = local_feed_id(i, &m.symbol);
         let oracle_key = Pubkey::new_unique();
-        oracle::write_price(chain, &oracle_key, feed_id, &price, "0")
-            .await
-            .with_context(|| format!("{}: publishing its price", m.symbol))?;
+        oracle::write_price(
+            chain,
+            &oracle_key,
+            feed_id,
+            oracle::Quote::steady(&price, "0"),
+        )
+        .await
+        .with_context(|| format!("{}: publishing its price", m.symbol))?;
         m.mint = mint.to_string();
         m.oracle = oracle_key.to_string();
         m.oracle_kind = "pull".into();

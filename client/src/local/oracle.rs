@@ -23,25 +23,60 @@ pub fn oracle_account(data: Vec<u8>) -> Account {
     }
 }
 
-/// Publishes `price` ± `conf` (decimal strings, USD) for `feed_id` into `oracle`, fully verified,
-/// at the bank's current unix time; returns what was written.
+/// A price to publish, as decimal strings in USD per whole token.
+#[derive(Clone, Copy, Debug)]
+pub struct Quote<'a> {
+    /// Spot price.
+    pub price: &'a str,
+    /// Spot confidence.
+    pub conf: &'a str,
+    /// EMA price and confidence; `None`: equal to the spot's (a steady feed).
+    pub ema: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Quote<'a> {
+    /// A steady price: the EMA equals the spot.
+    pub fn steady(price: &'a str, conf: &'a str) -> Self {
+        Quote {
+            price,
+            conf,
+            ema: None,
+        }
+    }
+}
+
+/// Publishes `q` for `feed_id` into `oracle`, fully verified, at the bank's current unix time;
+/// returns what was written. Every figure shares one exponent, that of the most precise.
 pub async fn write_price(
     chain: &LocalChain,
     oracle: &Pubkey,
     feed_id: [u8; 32],
-    price: &str,
-    conf: &str,
+    q: Quote<'_>,
 ) -> Result<PullPrice> {
-    let (mantissa, expo) = price_mantissa(price).with_context(|| format!("price {price:?}"))?;
+    let (_, mut expo) = price_mantissa(q.price).with_context(|| format!("price {:?}", q.price))?;
+    if let Some((ema, _)) = q.ema {
+        let (_, e) = price_mantissa(ema).with_context(|| format!("ema {ema:?}"))?;
+        expo = expo.min(e);
+    }
     let places = u8::try_from(-expo).context("price exponent")?;
-    let conf = parse_amount(conf, places).with_context(|| format!("confidence {conf:?}"))?;
+    let mantissa = |name: &str, v: &str| -> Result<i64> {
+        let m = parse_amount(v, places).with_context(|| format!("{name} {v:?}"))?;
+        i64::try_from(m).with_context(|| format!("{name} {v} is too large"))
+    };
+    let conf =
+        |name: &str, v: &str| parse_amount(v, places).with_context(|| format!("{name} {v:?}"));
+    let ema = match q.ema {
+        Some((e, c)) => Some((mantissa("ema", e)?, conf("ema_conf", c)?)),
+        None => None,
+    };
     let p = PullPrice {
         feed_id,
-        price: mantissa,
-        conf,
+        price: mantissa("price", q.price)?,
+        conf: conf("confidence", q.conf)?,
         expo,
         publish_time: chain.clock().await?.unix_timestamp,
         partial_signatures: None,
+        ema,
     };
     chain
         .set_account(oracle, oracle_account(price_update_v2(&p)?))

@@ -83,8 +83,17 @@ async fn set_price(node: Arc<Node>, p: Params) -> RpcResult {
     let symbol: String = p.req(0)?;
     let price: String = p.req(1)?;
     let conf: String = p.opt(2)?.unwrap_or_else(|| "0".into());
+    let ema: Option<String> = p.opt(3)?;
+    let ema_conf: Option<String> = p.opt(4)?;
     let m = market(operator(&node)?, &symbol)?;
-    let written = oracle::write_price(node.chain(), &m.oracle, m.feed_id, &price, &conf)
+    let quote = oracle::Quote {
+        price: &price,
+        conf: &conf,
+        ema: ema
+            .as_deref()
+            .map(|e| (e, ema_conf.as_deref().unwrap_or(conf.as_str()))),
+    };
+    let written = oracle::write_price(node.chain(), &m.oracle, m.feed_id, quote)
         .await
         .map_err(|e| invalid_params(format!("{e:#}")))?;
     node.publish(Event::AccountsWritten);

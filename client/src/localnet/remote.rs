@@ -60,6 +60,23 @@ impl Remote {
             .await
     }
 
+    /// Publishes a price whose EMA lags (`scalpel_setPrice` with its EMA and EMA confidence):
+    /// how a pumped or crashing market looks to the program's oracle guards.
+    pub async fn set_price_with_ema(
+        &self,
+        symbol: &str,
+        price: &str,
+        conf: &str,
+        ema: &str,
+        ema_conf: &str,
+    ) -> Result<Value> {
+        self.call(
+            "scalpel_setPrice",
+            json!([symbol, price, conf, ema, ema_conf]),
+        )
+        .await
+    }
+
     /// Moves the clock forward (`scalpel_warp`), republishing prices unless `stale`.
     pub async fn warp(&self, seconds: i64, stale: bool) -> Result<Value> {
         if seconds <= 0 {

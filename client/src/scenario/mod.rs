@@ -140,6 +140,15 @@ pub struct ParamsSpec {
     pub borrow_cap: Option<String>,
     /// Interest curve (fractions as decimal strings).
     pub interest: Option<InterestSpec>,
+    /// Spot/EMA divergence limit for borrowing, bps of the EMA.
+    pub max_ema_divergence_bps: Option<u16>,
+    /// Net-borrow window, seconds.
+    pub net_borrow_window_secs: Option<u32>,
+    /// Net-borrow limit per window, USD (decimal string), or `"unlimited"`.
+    pub net_borrow_limit_usd: Option<String>,
+    /// Total deposit value, USD, above which the init asset weight scales down, or
+    /// `"unlimited"` (never).
+    pub deposit_weight_scale_start_usd: Option<String>,
 }
 
 /// A cap written as `"unlimited"` (`u64::MAX` in the program).
@@ -198,6 +207,33 @@ impl ParamsSpec {
             self.liquidation_penalty_bps,
             self.liquidation_penalty_min_bps,
         );
+        let usd = |name: &str, v: &Option<String>, base: u64| -> Result<u64> {
+            match v.as_deref() {
+                Some(UNLIMITED) => Ok(u64::MAX),
+                Some(s) => parse_amount(s, 6).with_context(|| {
+                    format!(
+                        "{name} = {s:?}: a USD amount with at most 6 decimals, or \"{UNLIMITED}\""
+                    )
+                }),
+                None => Ok(base),
+            }
+        };
+        p.max_ema_divergence_bps = self
+            .max_ema_divergence_bps
+            .unwrap_or(base.max_ema_divergence_bps);
+        p.net_borrow_window_secs = self
+            .net_borrow_window_secs
+            .unwrap_or(base.net_borrow_window_secs);
+        p.net_borrow_limit_micro_usd = usd(
+            "net_borrow_limit_usd",
+            &self.net_borrow_limit_usd,
+            base.net_borrow_limit_micro_usd,
+        )?;
+        p.deposit_weight_scale_start_micro_usd = usd(
+            "deposit_weight_scale_start_usd",
+            &self.deposit_weight_scale_start_usd,
+            base.deposit_weight_scale_start_micro_usd,
+        )?;
         if let Some(c) = &self.interest {
             let util = weight(
                 "interest.optimal_utilization",
@@ -255,6 +291,11 @@ pub enum Step {
         price: String,
         /// Confidence in USD (default 0).
         conf: Option<String>,
+        /// The feed's EMA price in USD (default: `price`, a steady feed). A pumped spot with a
+        /// lagging EMA is how an oracle manipulation looks to the program.
+        ema: Option<String>,
+        /// The EMA's confidence in USD (default: `conf`).
+        ema_conf: Option<String>,
     },
     /// Move the clock forward by this many seconds (prices are not refreshed).
     AdvanceTime(i64),
@@ -300,7 +341,7 @@ pub enum Step {
     /// Governance: queue parameters for a market (its parameters in force with the ones given
     /// replaced), let the protocol's timelock pass (every price published again at the new
     /// time) and apply them.
-    SetParams(SetParamsSpec),
+    SetParams(Box<SetParamsSpec>),
 }
 
 /// A deposit, withdrawal, borrow or repayment by an account's owner.
@@ -511,11 +552,25 @@ impl Runner {
                 symbol,
                 price,
                 conf,
+                ema,
+                ema_conf,
             } => {
                 let m = self.market(symbol)?;
-                self.write_price(m, price, conf.as_deref().unwrap_or("0"))
-                    .await?;
-                Ok(json!({"kind": "set_price", "ok": true, "symbol": symbol, "price": price}))
+                let conf = conf.as_deref().unwrap_or("0");
+                let quote = crate::local::oracle::Quote {
+                    price,
+                    conf,
+                    ema: ema
+                        .as_deref()
+                        .map(|e| (e, ema_conf.as_deref().unwrap_or(conf))),
+                };
+                self.write_price(m, quote).await?;
+                let mut out =
+                    json!({"kind": "set_price", "ok": true, "symbol": symbol, "price": price});
+                if let Some(e) = ema {
+                    out["ema"] = json!(e);
+                }
+                Ok(out)
             }
             Step::AdvanceTime(secs) => {
                 self.chain.advance_time(*secs).await?;
@@ -668,6 +723,8 @@ set_params = { market = "SOL", asset_weight_maint = "0.75", liquidation_penalty_
             MarketParams {
                 asset_weight_maint_bps: 7_500,
                 liquidation_penalty_bps: 2_400,
+                // A flat penalty stays flat when only its full value is given.
+                liquidation_penalty_min_bps: 2_400,
                 max_age_liquidation_secs: 600,
                 borrow_cap: u64::MAX,
                 base_rate_bps: 100,

@@ -34,6 +34,15 @@ pub(super) fn signed_balance(shares: I80F48, market: &Market) -> Result<i128> {
 
 /// Market parameters written as a scenario writes them (weights and rates as fractions, caps in
 /// UI units or `"unlimited"`): what a `set_params` step would take to set them again.
+/// A micro-USD limit as scenarios write it: USD with 6 decimals, or `"unlimited"`.
+fn usd_limit(v: u64) -> String {
+    if v == u64::MAX {
+        UNLIMITED.to_string()
+    } else {
+        format_amount(v, 6)
+    }
+}
+
 pub(super) fn params_json(p: &MarketParams, decimals: u8) -> Value {
     let cap = |c: u64| {
         if c == u64::MAX {
@@ -53,6 +62,11 @@ pub(super) fn params_json(p: &MarketParams, decimals: u8) -> Value {
         "max_age_liquidation_secs": p.max_age_liquidation_secs,
         "deposit_cap": cap(p.deposit_cap),
         "borrow_cap": cap(p.borrow_cap),
+        "liquidation_penalty_min_bps": p.liquidation_penalty_min_bps,
+        "max_ema_divergence_bps": p.max_ema_divergence_bps,
+        "net_borrow_window_secs": p.net_borrow_window_secs,
+        "net_borrow_limit_usd": usd_limit(p.net_borrow_limit_micro_usd),
+        "deposit_weight_scale_start_usd": usd_limit(p.deposit_weight_scale_start_micro_usd),
         "interest": {
             "optimal_utilization": format_bps(p.optimal_utilization_bps as u32),
             "base_rate": format_bps(p.base_rate_bps),

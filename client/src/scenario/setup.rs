@@ -6,6 +6,7 @@ use super::{
     send, zero, AccountState, BalanceKind, MarketSpec, MarketState, ParamsSpec, Runner, Scenario,
     SCENARIO_T0,
 };
+use crate::local::oracle::Quote;
 use crate::units::{parse_amount, parse_bps};
 use crate::{ix, pda, token, LocalChain};
 use anyhow::{anyhow, bail, Context, Result};
@@ -197,7 +198,8 @@ impl Runner {
             feed_id,
             index: i as u16,
         };
-        self.write_price(&state, &m.price, &m.conf).await?;
+        self.write_price(&state, Quote::steady(&m.price, &m.conf))
+            .await?;
         let p = m.params.apply(MarketParams::default(), m.decimals)?;
         let symbol = scalpel::params::symbol_bytes(&m.symbol).ok_or_else(|| {
             anyhow!(
@@ -225,7 +227,8 @@ impl Runner {
         self.chain.set_unix_time(SCENARIO_T0).await?;
         crate::local::migration::apply_due(&self.chain, &self.admin).await?;
         for m in &self.markets {
-            self.write_price(m, &m.spec.price, &m.spec.conf).await?;
+            self.write_price(m, Quote::steady(&m.spec.price, &m.spec.conf))
+                .await?;
         }
         Ok(())
     }
@@ -252,8 +255,12 @@ impl Runner {
         })
     }
 
-    pub(super) async fn write_price(&self, m: &MarketState, price: &str, conf: &str) -> Result<()> {
-        crate::local::oracle::write_price(&self.chain, &m.oracle, m.feed_id, price, conf).await?;
+    pub(super) async fn write_price(
+        &self,
+        m: &MarketState,
+        quote: crate::local::oracle::Quote<'_>,
+    ) -> Result<()> {
+        crate::local::oracle::write_price(&self.chain, &m.oracle, m.feed_id, quote).await?;
         Ok(())
     }
 

@@ -36,6 +36,8 @@ fn account() -> Vec<HealthPosition> {
                 debt: if deposit { 0 } else { 400_000_000 + i as u64 },
                 price: f(1e-6 * (1.0 + i as f64)),
                 conf: f(1e-9),
+                ema_price: f(1e-6 * (1.0 + i as f64)),
+                ema_conf: f(1e-9),
                 asset_weight_init: f(0.8),
                 asset_weight_maint: f(0.9),
                 liab_weight_init: f(1.2),

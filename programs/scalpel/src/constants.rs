@@ -51,6 +51,17 @@ pub mod bounds {
     pub const MIN_MAX_CONF_BPS: u16 = 1;
     /// See [`MIN_MAX_CONF_BPS`].
     pub const MAX_MAX_CONF_BPS: u16 = 1_000;
+    /// Spot/EMA divergence limit per market: 0.5% to 100% of the EMA (a limit below half a
+    /// percent would refuse borrowing in ordinary markets).
+    pub const MIN_MAX_EMA_DIVERGENCE_BPS: u16 = 50;
+    /// See [`MIN_MAX_EMA_DIVERGENCE_BPS`].
+    pub const MAX_MAX_EMA_DIVERGENCE_BPS: u16 = 10_000;
+    /// Net-borrow window: 1 minute to 7 days.
+    pub const MIN_NET_BORROW_WINDOW_SECS: u32 = 60;
+    /// See [`MIN_NET_BORROW_WINDOW_SECS`].
+    pub const MAX_NET_BORROW_WINDOW_SECS: u32 = 7 * 86_400;
+    /// Deposit-weight scaling starts at 1 USD of deposits at the least.
+    pub const MIN_DEPOSIT_WEIGHT_SCALE_START_MICRO_USD: u64 = 1_000_000;
     /// Oracle age for risk-increasing actions: 1 s to 1 h.
     pub const MIN_MAX_AGE_SECS: u32 = 1;
     /// See [`MIN_MAX_AGE_SECS`].
@@ -116,6 +127,11 @@ pub mod defaults {
     pub const WEIGHT_SHIFT_SECS: u32 = 86_400;
     /// Market confidence limit: 2% of price.
     pub const MAX_CONF_BPS: u16 = 200;
+    /// Spot/EMA divergence beyond which borrowing is refused: 10% (Kamino's and Drift's guards
+    /// sit in this range; Pyth's EMA spans about an hour).
+    pub const MAX_EMA_DIVERGENCE_BPS: u16 = 1_000;
+    /// Net-borrow window: 1 hour.
+    pub const NET_BORROW_WINDOW_SECS: u32 = 3_600;
     /// Oracle age for risk-increasing actions.
     pub const MAX_AGE_SECS: u32 = 60;
     /// Oracle age for maintenance and liquidation.

@@ -154,6 +154,16 @@ pub enum ScalpelError {
     InvalidFullPenaltyRatio,
     #[msg("The liquidator's margin account is itself being liquidated")]
     LiquidatorBeingLiquidated,
+    #[msg("Spot and EMA prices diverge beyond the market's limit: borrowing, and withdrawing or borrowing against it, waits until they converge")]
+    EmaDivergenceTooLarge,
+    #[msg("The market's net-borrow limit for this window is reached: borrow less, or after the window resets (the log says when)")]
+    NetBorrowLimitExceeded,
+    #[msg("EMA divergence limit must lie between 0.5% and 100%")]
+    InvalidEmaDivergence,
+    #[msg("Net-borrow window must lie between 60 seconds and 7 days")]
+    InvalidNetBorrowLimit,
+    #[msg("Deposit-weight scaling must start at 1 USD of deposits or more")]
+    InvalidDepositWeightScale,
 }
 
 impl ScalpelError {
@@ -233,6 +243,11 @@ impl ScalpelError {
         ScalpelError::InvalidSymbol,
         ScalpelError::InvalidFullPenaltyRatio,
         ScalpelError::LiquidatorBeingLiquidated,
+        ScalpelError::EmaDivergenceTooLarge,
+        ScalpelError::NetBorrowLimitExceeded,
+        ScalpelError::InvalidEmaDivergence,
+        ScalpelError::InvalidNetBorrowLimit,
+        ScalpelError::InvalidDepositWeightScale,
     ];
 
     /// The variant with this custom error code, if it is one of ours.
@@ -272,7 +287,7 @@ mod tests {
         // Display of an out-of-range code, so compare counts through the last name instead.
         assert_eq!(
             ScalpelError::ALL.last().map(|e| e.name()),
-            Some("LiquidatorBeingLiquidated".to_string())
+            Some("InvalidDepositWeightScale".to_string())
         );
     }
 }

@@ -87,6 +87,8 @@ pub fn position_price(
                 token_price: I80F48::ZERO,
                 token_conf: I80F48::ZERO,
                 publish_time: 0,
+                ema_price: I80F48::ZERO,
+                ema_conf: I80F48::ZERO,
                 decimals: market.decimals,
             },
             failed: Some(error),
@@ -119,6 +121,9 @@ pub struct ResolvedPosition {
     /// The market's liquidation penalty curve in force (applies when this position is the
     /// collateral taken).
     pub penalty: crate::math::liquidation::PenaltyCurve,
+    /// Spot and EMA diverge beyond the market's limit (computed for risk-increasing reads
+    /// only; `false` otherwise).
+    pub ema_diverged: bool,
 }
 
 impl ResolvedPosition {
@@ -161,6 +166,10 @@ pub fn resolve_positions<'info>(
         }
         let data = oracle_ai.try_borrow_data()?;
         let price = position_price(&market, shares, oracle_ai.owner, &data, now, age)?;
+        let ema_diverged = age == PriceAge::RiskIncreasing
+            && price
+                .price
+                .ema_diverges(market.guards.max_ema_divergence_bps);
         out.push(ResolvedPosition {
             slot,
             market: *market_ai.key,
@@ -169,6 +178,7 @@ pub fn resolve_positions<'info>(
             price,
             input: position_input(&market, shares, &price.price, now)?,
             penalty: market.penalty_curve_at(now)?,
+            ema_diverged,
         });
     }
     Ok(out)
@@ -201,17 +211,26 @@ pub fn position_input(
     now: i64,
 ) -> Result<HealthPosition> {
     let (deposit_index, borrow_index) = market.indices_at(now)?;
-    let weights = market.weights(now);
+    let mut weights = market.weights(now);
     let (deposit, debt) = if shares >= I80F48::ZERO {
         (deposit_balance(shares, deposit_index)?, 0)
     } else {
         (0, debt_balance(-shares, borrow_index)?)
     };
+    if deposit > 0 {
+        weights.asset_init = market.scaled_init_asset_weight(
+            weights.asset_init,
+            deposit_index,
+            price.token_price.min(price.ema_price),
+        )?;
+    }
     Ok(HealthPosition {
         deposit,
         debt,
         price: price.token_price,
         conf: price.token_conf,
+        ema_price: price.ema_price,
+        ema_conf: price.ema_conf,
         decimals: market.decimals,
         asset_weight_init: weights.asset_init,
         asset_weight_maint: weights.asset_maint,
@@ -226,21 +245,68 @@ pub fn health_of(protocol: &Protocol, resolved: &[ResolvedPosition]) -> Result<H
     Ok(compute_health(&inputs, &protocol.health_params()?)?)
 }
 
+/// Which risk-increasing action is checked: it decides the divergence guard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RiskIncrease {
+    /// A borrow of this market: refused if it, or any collateral, diverges from its EMA.
+    Borrow {
+        /// The market borrowed.
+        market_index: u16,
+    },
+    /// A withdrawal that leaves debt: refused if any collateral diverges from its EMA.
+    Withdraw,
+    /// A liquidator's account taking over a liquidation: init health only (liquidations go on
+    /// whatever the EMA says).
+    TakeOver,
+}
+
+/// What [`check_after_risk_increase`] found.
+#[derive(Clone, Copy, Debug)]
+pub struct RiskChecked {
+    /// Init health after the action (zero without debt).
+    pub health_init: I80F48,
+    /// For a borrow, the borrowed market's checked price (the net-borrow limit values the
+    /// borrow at it).
+    pub borrowed_price: Option<OraclePrice>,
+}
+
 /// Checks the health of an account after a borrow or withdrawal: init health must be ≥ 0, and
 /// the hysteresis flag clears once `health_end ≥ 0` (a cured account is never frozen). An
 /// account left without debt needs no price at all (its health cannot be negative), so it
-/// withdraws with stale or missing oracles. Returns init health (zero without debt).
+/// withdraws with stale or missing oracles. A borrow or withdrawal leaning on a collateral whose
+/// spot price diverges from its EMA, or borrowing such a market, is refused
+/// (`EmaDivergenceTooLarge`).
 pub fn check_after_risk_increase<'info>(
     protocol: &Protocol,
     account: &mut MarginAccount,
     remaining: &'info [AccountInfo<'info>],
     now: i64,
-) -> Result<I80F48> {
+    action: RiskIncrease,
+) -> Result<RiskChecked> {
     if !account.has_debt() {
         account.being_liquidated = 0;
-        return Ok(I80F48::ZERO);
+        return Ok(RiskChecked {
+            health_init: I80F48::ZERO,
+            borrowed_price: None,
+        });
     }
     let resolved = resolve_positions(account, remaining, now, PriceAge::RiskIncreasing)?;
+    let mut borrowed_price = None;
+    for r in &resolved {
+        let borrowed = matches!(action, RiskIncrease::Borrow { market_index } if market_index == r.market_index);
+        if borrowed {
+            borrowed_price = Some(r.price.price);
+        }
+        let backs_debt = r.shares > I80F48::ZERO && r.input.asset_weight_init > I80F48::ZERO;
+        let guarded = action != RiskIncrease::TakeOver && (borrowed || backs_debt);
+        if guarded && r.ema_diverged {
+            crate::runtime::log(&format!(
+                "market {}: spot and EMA diverge beyond its max_ema_divergence_bps",
+                r.market_index
+            ));
+            return err!(ScalpelError::EmaDivergenceTooLarge);
+        }
+    }
     let h = health_of(protocol, &resolved)?;
     if h.init < I80F48::ZERO {
         return err!(ScalpelError::InsufficientHealth);
@@ -248,5 +314,8 @@ pub fn check_after_risk_increase<'info>(
     if h.end >= I80F48::ZERO {
         account.being_liquidated = 0;
     }
-    Ok(h.init)
+    Ok(RiskChecked {
+        health_init: h.init,
+        borrowed_price,
+    })
 }

@@ -117,6 +117,17 @@ pub struct MarketParams {
     pub slope1_bps: u32,
     /// Annual rate added above the kink, bps.
     pub slope2_bps: u32,
+    /// Largest `|spot − ema| / ema`, bps, at which this market may be borrowed, or borrowed
+    /// and withdrawn against (`EmaDivergenceTooLarge` beyond it).
+    pub max_ema_divergence_bps: u16,
+    /// Length of the net-borrow window, seconds (windows are aligned to multiples of it).
+    pub net_borrow_window_secs: u32,
+    /// Largest USD value, micro-USD, borrowed net of repayments within one window
+    /// (`u64::MAX`: none), Mango's `net_borrow_limit_per_window_quote`.
+    pub net_borrow_limit_micro_usd: u64,
+    /// Total deposit value, micro-USD, above which the init asset weight scales down by
+    /// `threshold / total` (`u64::MAX`: never), Mango's deposit-weight scaling.
+    pub deposit_weight_scale_start_micro_usd: u64,
 }
 
 impl Default for MarketParams {
@@ -140,6 +151,10 @@ impl Default for MarketParams {
             base_rate_bps: d::BASE_RATE_BPS,
             slope1_bps: d::SLOPE1_BPS,
             slope2_bps: d::SLOPE2_BPS,
+            max_ema_divergence_bps: d::MAX_EMA_DIVERGENCE_BPS,
+            net_borrow_window_secs: d::NET_BORROW_WINDOW_SECS,
+            net_borrow_limit_micro_usd: u64::MAX,
+            deposit_weight_scale_start_micro_usd: u64::MAX,
         }
     }
 }
@@ -179,6 +194,17 @@ pub enum GuardianAction {
     PauseLiquidations {
         /// Duration.
         secs: u32,
+    },
+    /// Tighten a market's oracle-manipulation guards: each value at most the current one (a
+    /// smaller divergence limit, net-borrow limit or deposit-weight scaling threshold), within
+    /// the bounds. The window length is governance's alone.
+    TightenOracleGuards {
+        /// New spot/EMA divergence limit, bps.
+        max_ema_divergence_bps: u16,
+        /// New net-borrow limit per window, micro-USD.
+        net_borrow_limit_micro_usd: u64,
+        /// New deposit-weight scaling threshold, micro-USD.
+        deposit_weight_scale_start_micro_usd: u64,
     },
 }
 
@@ -271,7 +297,29 @@ impl MarketParams {
         {
             return Err(ScalpelError::InvalidInterestCurve);
         }
+        if self.max_ema_divergence_bps < MIN_MAX_EMA_DIVERGENCE_BPS
+            || self.max_ema_divergence_bps > MAX_MAX_EMA_DIVERGENCE_BPS
+        {
+            return Err(ScalpelError::InvalidEmaDivergence);
+        }
+        if self.net_borrow_window_secs < MIN_NET_BORROW_WINDOW_SECS
+            || self.net_borrow_window_secs > MAX_NET_BORROW_WINDOW_SECS
+        {
+            return Err(ScalpelError::InvalidNetBorrowLimit);
+        }
+        if self.deposit_weight_scale_start_micro_usd < MIN_DEPOSIT_WEIGHT_SCALE_START_MICRO_USD {
+            return Err(ScalpelError::InvalidDepositWeightScale);
+        }
         Ok(())
+    }
+
+    /// Whether `self` is `current` with only the oracle guards tightened (each at most as
+    /// loose as now): what the guardian may apply at once.
+    pub fn guards_tighter_or_equal(&self, current: &MarketParams) -> bool {
+        self.max_ema_divergence_bps <= current.max_ema_divergence_bps
+            && self.net_borrow_limit_micro_usd <= current.net_borrow_limit_micro_usd
+            && self.deposit_weight_scale_start_micro_usd
+                <= current.deposit_weight_scale_start_micro_usd
     }
 }
 
@@ -349,6 +397,41 @@ mod tests {
     fn market_bounds_each_named() {
         assert_eq!(good().validate(), Ok(()));
         let cases: Vec<(MarketParams, ScalpelError)> = vec![
+            (
+                MarketParams {
+                    max_ema_divergence_bps: 49,
+                    ..good()
+                },
+                ScalpelError::InvalidEmaDivergence,
+            ),
+            (
+                MarketParams {
+                    max_ema_divergence_bps: 10_001,
+                    ..good()
+                },
+                ScalpelError::InvalidEmaDivergence,
+            ),
+            (
+                MarketParams {
+                    net_borrow_window_secs: 59,
+                    ..good()
+                },
+                ScalpelError::InvalidNetBorrowLimit,
+            ),
+            (
+                MarketParams {
+                    net_borrow_window_secs: 7 * 86_400 + 1,
+                    ..good()
+                },
+                ScalpelError::InvalidNetBorrowLimit,
+            ),
+            (
+                MarketParams {
+                    deposit_weight_scale_start_micro_usd: 999_999,
+                    ..good()
+                },
+                ScalpelError::InvalidDepositWeightScale,
+            ),
             (
                 MarketParams {
                     asset_weight_init_bps: 9_500,

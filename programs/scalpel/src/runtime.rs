@@ -14,6 +14,16 @@ pub fn emit_event<E: Event>(event: &E) {
     solana_sysvar::program_stubs::sol_log_data(&[&data]);
 }
 
+/// Logs `message` as `Program log: <message>`, on SBF and natively alike (natively `msg!` prints
+/// to standard output, so the test bank's transaction logs would not carry it). For the few
+/// refusals whose log line tells the user what to do next (when a window resets).
+pub fn log(message: &str) {
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log(message);
+    #[cfg(not(target_os = "solana"))]
+    solana_sysvar::program_stubs::sol_log(message);
+}
+
 /// Natively, Anchor's return-data path (`solana_cpi::set_return_data`) is a no-op, so a view's
 /// return value is also handed to the syscall stub program-test collects. On SBF this does
 /// nothing: Anchor already sets the return data from the handler's `Ok` value.

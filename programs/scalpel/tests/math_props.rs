@@ -178,6 +178,8 @@ fn any_position() -> impl Strategy<Value = HealthPosition> {
             debt,
             price,
             conf,
+            ema_price: price,
+            ema_conf: conf,
             asset_weight_init: w[0],
             asset_weight_maint: w[1],
             liab_weight_init: w[2],
@@ -284,6 +286,8 @@ fn real_position() -> impl Strategy<Value = HealthPosition> {
                 debt: if is_deposit { 0 } else { amount },
                 price,
                 conf: price * cf,
+                ema_price: price,
+                ema_conf: price * cf,
                 asset_weight_init: w[0],
                 asset_weight_maint: w[1],
                 liab_weight_init: w[2],
@@ -532,6 +536,27 @@ proptest! {
         prop_assert_eq!(wide.end, narrow.end);
         prop_assert_eq!(wide.asset_maint, narrow.asset_maint);
         prop_assert_eq!(wide.liab_maint, narrow.liab_maint);
+    }
+
+    /// Issue 12: any EMA (and EMA confidence) on any positions never raises init health above
+    /// its spot-only value, and leaves maintenance health (what liquidation reads) unchanged.
+    #[test]
+    fn ema_never_raises_init_health_above_spot(
+        mut positions in real_account(),
+        params in real_params(),
+        emas in prop::collection::vec((0.0f64..4.0, conf_frac()), 8),
+    ) {
+        let spot = health(&positions, &params);
+        for (p, (ratio, cf)) in positions.iter_mut().zip(&emas) {
+            p.ema_price = p.price * f(*ratio);
+            p.ema_conf = p.ema_price * *cf;
+        }
+        let with_ema = health(&positions, &params);
+        prop_assert!(with_ema.init <= spot.init, "{} > {}", with_ema.init, spot.init);
+        prop_assert_eq!(with_ema.maint, spot.maint);
+        prop_assert_eq!(with_ema.end, spot.end);
+        prop_assert_eq!(with_ema.asset_value, spot.asset_value);
+        prop_assert_eq!(with_ema.liab_value, spot.liab_value);
     }
 
     #[test]
@@ -819,6 +844,8 @@ fn pos(deposit: u64, debt: u64, price: f64, conf: f64, w: [f64; 4]) -> HealthPos
         debt,
         price: f(price),
         conf: f(conf),
+        ema_price: f(price),
+        ema_conf: f(conf),
         asset_weight_init: f(w[0]),
         asset_weight_maint: f(w[1]),
         liab_weight_init: f(w[2]),
@@ -938,6 +965,7 @@ fn table_native_units_with_decimals_exact() {
         half_sol.conf,
         half_sol.decimals,
     ) = (21, f(75.0), f(0.125), 0);
+    (half_sol.ema_price, half_sol.ema_conf) = (half_sol.price, half_sol.conf);
     let mut quarter_usdc = usdc;
     (
         quarter_usdc.debt,
@@ -945,6 +973,7 @@ fn table_native_units_with_decimals_exact() {
         quarter_usdc.conf,
         quarter_usdc.decimals,
     ) = (5_601, f(0.25), f(0.000244140625), 0);
+    (quarter_usdc.ema_price, quarter_usdc.ema_conf) = (quarter_usdc.price, quarter_usdc.conf);
     assert_eq!(
         compute_health(&[half_sol, quarter_usdc], &params).unwrap(),
         h

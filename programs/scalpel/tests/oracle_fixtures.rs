@@ -1326,6 +1326,8 @@ proptest! {
             conf,
             expo,
             publish_time,
+            ema_price: price,
+            ema_conf: conf,
             detail: RawDetail::Legacy { status: 1, used_previous: false },
         };
         let c = OracleConfig {

@@ -8,6 +8,7 @@ mod legacy_oracle;
 mod liquidation;
 mod liquidation_v2;
 mod localnet;
+mod oracle_guards;
 mod quote;
 mod rejections;
 mod rpc_chain;

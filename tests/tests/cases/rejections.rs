@@ -170,6 +170,7 @@ async fn governance_inputs_are_checked() {
             expo: EXPO,
             publish_time: now,
             partial_signatures: Some(5),
+            ema: None,
         },
     )
     .await;
@@ -470,6 +471,7 @@ async fn borrow_and_withdraw_inputs_are_checked() {
         expo: EXPO,
         publish_time: now,
         partial_signatures: None,
+        ema: None,
     };
     let cases = [
         (

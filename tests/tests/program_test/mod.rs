@@ -241,6 +241,7 @@ impl Env {
                 expo: EXPO,
                 publish_time: now,
                 partial_signatures: None,
+                ema: None,
             },
         )
         .await;

@@ -5,7 +5,7 @@ use super::{balance_kind, transfer_from_market};
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::BalanceChanged;
-use crate::health_accounts::check_after_risk_increase;
+use crate::health_accounts::{check_after_risk_increase, RiskIncrease};
 use crate::math::shares;
 use crate::state::{
     MarginAccount, Market, Protocol, MARKET_PAUSE_BORROWS, MARKET_QUARANTINED, MARKET_REDUCE_ONLY,
@@ -101,11 +101,32 @@ pub fn handler<'info>(
         bump,
         args.amount,
     )?;
-    let health_init = {
+    let market_index = ctx.accounts.market.load()?.market_index;
+    let checked = {
         let protocol = ctx.accounts.protocol.load()?;
         let mut account = ctx.accounts.margin_account.load_mut()?;
-        check_after_risk_increase(&protocol, &mut account, ctx.remaining_accounts, now)?
+        check_after_risk_increase(
+            &protocol,
+            &mut account,
+            ctx.remaining_accounts,
+            now,
+            RiskIncrease::Borrow { market_index },
+        )?
     };
+    // The net-borrow limit, valued at the borrowed market's checked spot price.
+    {
+        let price = checked
+            .borrowed_price
+            .ok_or(ScalpelError::HealthAccountsMismatch)?;
+        let mut market = ctx.accounts.market.load_mut()?;
+        if let Err(resets_at) = market.record_borrow(args.amount, price.token_price, now)? {
+            crate::runtime::log(&format!(
+                "net-borrow limit reached; the window resets at unix time {resets_at}"
+            ));
+            return err!(ScalpelError::NetBorrowLimitExceeded);
+        }
+    }
+    let health_init = checked.health_init;
     crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),
         market: ctx.accounts.market.key(),

@@ -75,6 +75,12 @@ pub fn handler(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
             return err!(ScalpelError::DepositsPaused);
         }
         market.apply_share_deltas(change.deposit_shares_delta, change.borrow_shares_delta)?;
+        let held = account.positions[slot].shares();
+        if held < I80F48::ZERO {
+            // The part that repays a debt makes room under the net-borrow limit, as a repay.
+            let owed = shares::debt_balance(-held, market.borrow_index.get())?;
+            market.record_repay(args.amount.min(owed), now);
+        }
         if market.total_deposits()? > market.deposit_cap {
             return err!(ScalpelError::DepositCapExceeded);
         }

@@ -14,7 +14,9 @@ use crate::constants::{
 };
 use crate::errors::ScalpelError;
 use crate::events::GuardianTightened;
-use crate::params::{bps_fraction, pause_window, GuardianAction, MAX_LIAB_WEIGHT_BPS};
+use crate::params::{
+    bps_fraction, pause_window, GuardianAction, MarketParams, MAX_LIAB_WEIGHT_BPS,
+};
 use crate::state::{
     Market, Protocol, MARKET_PAUSE_BORROWS, MARKET_PAUSE_DEPOSITS, MARKET_PAUSE_WITHDRAWALS,
     MARKET_REDUCE_ONLY, PAUSE_BORROWS, PAUSE_DEPOSITS, PAUSE_WITHDRAWALS,
@@ -155,6 +157,24 @@ pub fn handler(ctx: Context<GuardianTighten>, args: GuardianTightenArgs) -> Resu
                     m.liquidation_paused_until = m
                         .liquidation_paused_until
                         .max(now.saturating_add(secs as i64));
+                }
+                GuardianAction::TightenOracleGuards {
+                    max_ema_divergence_bps,
+                    net_borrow_limit_micro_usd,
+                    deposit_weight_scale_start_micro_usd,
+                } => {
+                    let current = m.params()?;
+                    let next = MarketParams {
+                        max_ema_divergence_bps,
+                        net_borrow_limit_micro_usd,
+                        deposit_weight_scale_start_micro_usd,
+                        ..current
+                    };
+                    if !next.guards_tighter_or_equal(&current) {
+                        return Err(loosen());
+                    }
+                    next.validate()?;
+                    m.guards = crate::state::RiskGuards::of(&next);
                 }
                 GuardianAction::PauseProtocol { .. } => {
                     return err!(ScalpelError::InvalidGuardianAction)

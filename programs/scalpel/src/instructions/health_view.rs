@@ -2,15 +2,20 @@
 
 use crate::constants::PROTOCOL_SEED;
 use crate::health_accounts::{resolve_positions, PriceAge, ResolvedPosition};
-use crate::math::{compute_health, liquidation::plan_liquidation, HealthPosition};
+use crate::math::{
+    compute_health, compute_init_at_spot, liquidation::plan_liquidation, HealthPosition,
+};
 use crate::state::{MarginAccount, Protocol};
 use anchor_lang::prelude::*;
 
 /// Health figures as I80F48 bits (`I80F48::from_bits`), USD.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct HealthView {
-    /// `health_init`.
+    /// `health_init` (EMA-bounded: what borrow and withdraw require to stay ≥ 0).
     pub init: i128,
+    /// `health_init` at spot prices alone, without the EMA bound: how much the EMA holds back
+    /// while a price moves (equal to `init` when every feed is steady).
+    pub init_spot: i128,
     /// `health_maint`.
     pub maint: i128,
     /// `health_end`.
@@ -57,8 +62,9 @@ pub struct PairPlan {
     pub penalty: i128,
 }
 
-/// Plans that fit in return data next to the health figures (104 + 10 · 92 = 1 024 bytes).
-pub const MAX_VIEW_PLANS: usize = 10;
+/// Plans that fit in return data next to the health figures (120 + 9 · 92 = 948 of 1 024
+/// bytes).
+pub const MAX_VIEW_PLANS: usize = 9;
 
 /// Accounts of `health_view`; remaining accounts: the health pairs.
 #[derive(Accounts)]
@@ -79,7 +85,16 @@ pub fn handler<'info>(
     let account = ctx.accounts.margin_account.load()?;
     let resolved = resolve_positions(&account, ctx.remaining_accounts, now, PriceAge::Maintenance)?;
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
-    let h = compute_health(&inputs, &protocol.health_params()?)?;
+    let health_params = protocol.health_params()?;
+    let h = compute_health(&inputs, &health_params)?;
+    let steady = inputs
+        .iter()
+        .all(|p| p.ema_price == p.price && p.ema_conf <= p.conf);
+    let init_spot = if steady {
+        h.init
+    } else {
+        compute_init_at_spot(&inputs, &health_params)?
+    };
     let being = account.being_liquidated != 0;
     let mut plans = Vec::new();
     let mut plans_truncated = false;
@@ -122,6 +137,7 @@ pub fn handler<'info>(
     }
     let view = HealthView {
         init: h.init.to_bits(),
+        init_spot: init_spot.to_bits(),
         maint: h.maint.to_bits(),
         end: h.end.to_bits(),
         asset_maint: h.asset_maint.to_bits(),

@@ -10,7 +10,7 @@ use super::liquidation_flow::{apply_to_liquidatee, finish, plan_pair, Liquidator
 use super::LiquidateArgs;
 use crate::errors::ScalpelError;
 use crate::events::LIQUIDATION_MODE_ACCOUNT;
-use crate::health_accounts::check_after_risk_increase;
+use crate::health_accounts::{check_after_risk_increase, RiskIncrease};
 use crate::state::{MarginAccount, Market, MarketIndices, Protocol};
 use anchor_lang::prelude::*;
 
@@ -105,6 +105,7 @@ pub fn handler<'info>(
             &mut acc,
             liquidator_pairs,
             planned.clock.unix_timestamp,
+            RiskIncrease::TakeOver,
         )?;
     }
     finish(

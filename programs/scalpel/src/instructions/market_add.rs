@@ -217,5 +217,6 @@ pub fn set_market_params(m: &mut Market, p: &MarketParams) -> Result<()> {
     m.base_rate = bps_fraction(p.base_rate_bps)?.into();
     m.slope1 = bps_fraction(p.slope1_bps)?.into();
     m.slope2 = bps_fraction(p.slope2_bps)?.into();
+    m.guards = crate::state::RiskGuards::of(p);
     Ok(())
 }

@@ -63,6 +63,7 @@ pub fn handler(ctx: Context<Repay>, args: RepayArgs) -> Result<()> {
         }
         let change = shares::repay(held, args.amount, market.borrow_index.get())?;
         market.apply_share_deltas(change.deposit_shares_delta, change.borrow_shares_delta)?;
+        market.record_repay(change.amount, now);
         account.set_shares(slot, change.new_shares);
         account.clear_flag_without_debt();
         (change.amount, change.new_shares)

@@ -4,7 +4,7 @@ use super::{balance_kind, transfer_from_market};
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::ScalpelError;
 use crate::events::BalanceChanged;
-use crate::health_accounts::check_after_risk_increase;
+use crate::health_accounts::{check_after_risk_increase, RiskIncrease};
 use crate::math::{shares, I80F48};
 use crate::state::{MarginAccount, Market, Protocol};
 use anchor_lang::prelude::*;
@@ -108,7 +108,14 @@ pub fn handler<'info>(
     let health_init = {
         let protocol = ctx.accounts.protocol.load()?;
         let mut account = ctx.accounts.margin_account.load_mut()?;
-        check_after_risk_increase(&protocol, &mut account, ctx.remaining_accounts, now)?
+        check_after_risk_increase(
+            &protocol,
+            &mut account,
+            ctx.remaining_accounts,
+            now,
+            RiskIncrease::Withdraw,
+        )?
+        .health_init
     };
     crate::runtime::emit_event(&BalanceChanged {
         account: ctx.accounts.margin_account.key(),

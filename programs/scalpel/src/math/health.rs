@@ -27,6 +27,12 @@ pub struct HealthPosition {
     pub price: I80F48,
     /// Oracle confidence, USD per whole token.
     pub conf: I80F48,
+    /// The oracle's EMA price, USD per whole token: initial health values a deposit at
+    /// `min(price, ema_price)` and a debt at `max(price, ema_price)` (equal to `price` when the
+    /// feed is steady).
+    pub ema_price: I80F48,
+    /// The EMA's confidence, USD per whole token: initial health widens by the larger one.
+    pub ema_conf: I80F48,
     /// Token decimals: `amount` native units are `amount / 10^decimals` tokens.
     pub decimals: u8,
     /// Init asset weight.
@@ -104,6 +110,21 @@ pub fn biased_prices(
     Ok((low, high))
 }
 
+/// The prices initial health values a position at: `(low, high)` for a deposit and a debt,
+/// [`biased_prices`] of `min(spot, ema)` and `max(spot, ema)` with the larger confidence. A price
+/// pumped for one update moves the spot, not the EMA, so it lends nothing; maintenance health and
+/// liquidation stay on spot. Never above the spot-only figures (`p − min(k·c, m·p)` rises with
+/// `p` and falls with `c`).
+pub fn init_prices(p: &HealthPosition, params: &HealthParams) -> MathResult<(I80F48, I80F48)> {
+    if p.ema_price == p.price && p.ema_conf <= p.conf {
+        return biased_prices(p.price, p.conf, params);
+    }
+    let conf = p.conf.max(p.ema_conf);
+    let (low, _) = biased_prices(p.price.min(p.ema_price), conf, params)?;
+    let (_, high) = biased_prices(p.price.max(p.ema_price), conf, params)?;
+    Ok((low, high))
+}
+
 /// What one position adds to each sum of health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 struct Contribution {
@@ -125,7 +146,7 @@ impl Contribution {
         let (low, high) = if maint_only {
             (I80F48::ZERO, I80F48::ZERO)
         } else {
-            biased_prices(p.price, p.conf, params)?
+            init_prices(p, params)?
         };
         if p.deposit > 0 {
             let value = token_value(p.deposit, p.price, p.decimals)?;
@@ -230,6 +251,24 @@ pub fn compute_health(positions: &[HealthPosition], params: &HealthParams) -> Ma
     sum_health(positions, params, false)
 }
 
+/// `health_init` at spot prices alone, as if every feed were steady (EMA = spot): how much the
+/// EMA bound holds back while a price moves. Shown beside the EMA-bounded `init` by
+/// `health_view` and `quote`; never below it.
+pub fn compute_init_at_spot(
+    positions: &[HealthPosition],
+    params: &HealthParams,
+) -> MathResult<I80F48> {
+    let steady: Vec<HealthPosition> = positions
+        .iter()
+        .map(|p| HealthPosition {
+            ema_price: p.price,
+            ema_conf: p.conf,
+            ..*p
+        })
+        .collect();
+    Ok(sum_health(&steady, params, false)?.init)
+}
+
 /// The maintenance figures only (`maint`, `end`, `A_maint`, `L_maint`, `AV`, `LV`): what a
 /// liquidation needs, at about half the cost on the SBF VM. `init` is zero and `maint_only` set.
 pub fn compute_maint_health(
@@ -311,6 +350,8 @@ mod tests {
             debt,
             price: f(price),
             conf: f(conf),
+            ema_price: f(price),
+            ema_conf: f(conf),
             asset_weight_init: f(w[0]),
             asset_weight_maint: f(w[1]),
             liab_weight_init: f(w[2]),
@@ -365,5 +406,47 @@ mod tests {
         assert!(h.ratio().is_none());
         assert!(close(h.maint, 6.0));
         assert!(compute_health(&[], &params()).unwrap().ratio().is_none());
+    }
+
+    /// Issue 12 by hand: a deposit at spot 100 with its EMA at 95 counts 95 in init health,
+    /// a debt at spot 95 with its EMA at 100 counts 100; the larger confidence widens both;
+    /// maintenance stays on spot.
+    #[test]
+    fn init_prices_take_the_worse_of_spot_and_ema() {
+        let p = |price: f64, ema: f64, conf: f64, ema_conf: f64| HealthPosition {
+            ema_price: f(ema),
+            ema_conf: f(ema_conf),
+            ..pos(1, 0, price, conf, [1.0, 1.0, 1.0, 1.0])
+        };
+        let params = HealthParams {
+            conf_multiplier: f(1.0),
+            max_conf_bias: f(0.5),
+            liquidation_buffer: I80F48::ZERO,
+        };
+        assert_eq!(
+            init_prices(&p(100.0, 95.0, 0.0, 0.0), &params).unwrap(),
+            (f(95.0), f(100.0))
+        );
+        assert_eq!(
+            init_prices(&p(95.0, 100.0, 0.0, 0.0), &params).unwrap(),
+            (f(95.0), f(100.0))
+        );
+        // conf max(1, 2) = 2: 95 − 2 and 100 + 2.
+        assert_eq!(
+            init_prices(&p(100.0, 95.0, 1.0, 2.0), &params).unwrap(),
+            (f(93.0), f(102.0))
+        );
+        // A steady feed: exactly the spot-only biased prices.
+        assert_eq!(
+            init_prices(&p(100.0, 100.0, 1.0, 0.5), &params).unwrap(),
+            biased_prices(f(100.0), f(1.0), &params).unwrap()
+        );
+        // A non-positive EMA lends nothing against the deposit.
+        assert_eq!(
+            init_prices(&p(100.0, 0.0, 0.0, 0.0), &params).unwrap().0,
+            I80F48::ZERO
+        );
+        let h = compute_health(&[p(100.0, 95.0, 0.0, 0.0)], &params).unwrap();
+        assert_eq!((h.asset_init, h.asset_maint), (f(95.0), f(100.0)));
     }
 }

@@ -54,7 +54,9 @@ impl PenaltyCurve {
         if self.min >= self.max {
             return Ok(self.max);
         }
-        if h.liab_maint <= I80F48::ZERO {
+        // At a ratio of 1 or above the minimum applies; comparing first also avoids a quotient
+        // beyond I80F48's range (a dust debt against a large deposit, found by plan_properties).
+        if h.liab_maint <= I80F48::ZERO || h.asset_maint >= h.liab_maint {
             return Ok(self.min);
         }
         let span = I80F48::ONE.safe_sub(full_health_ratio)?;
@@ -509,6 +511,8 @@ mod tests {
             debt,
             price: f(price),
             conf: I80F48::ZERO,
+            ema_price: f(price),
+            ema_conf: I80F48::ZERO,
             asset_weight_init: f(wa),
             asset_weight_maint: f(wa),
             liab_weight_init: f(wl),

@@ -57,6 +57,11 @@ pub struct RawPrice {
     pub expo: i32,
     /// Unix time of the price.
     pub publish_time: i64,
+    /// Exponentially weighted moving average of the price (same exponent): what initial
+    /// health values collateral and debt against, so one pumped update lends nothing.
+    pub ema_price: i64,
+    /// Confidence of the EMA price (same exponent).
+    pub ema_conf: u64,
     /// Format-specific facts, for display.
     pub detail: RawDetail,
 }
@@ -86,6 +91,11 @@ pub struct OraclePrice {
     pub token_conf: I80F48,
     /// Unix time of the price.
     pub publish_time: i64,
+    /// The EMA price, USD per whole token (zero when the account states a non-positive one:
+    /// then nothing is lent against it).
+    pub ema_price: I80F48,
+    /// The EMA confidence, USD per whole token.
+    pub ema_conf: I80F48,
     /// The token's decimals (native units per whole token: 10^decimals).
     pub decimals: u8,
 }
@@ -197,12 +207,41 @@ pub fn normalized(raw: &RawPrice, decimals: u8) -> core::result::Result<OraclePr
     if token_price <= I80F48::ZERO {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
+    let ema_price = match u64::try_from(raw.ema_price) {
+        Ok(m) if m > 0 => normalize(m, raw.expo, 0)?,
+        _ => I80F48::ZERO,
+    };
     Ok(OraclePrice {
         token_price,
         token_conf: normalize(raw.conf, raw.expo, 0)?,
         publish_time: raw.publish_time,
+        ema_price,
+        ema_conf: normalize(raw.ema_conf, raw.expo, 0)?,
         decimals,
     })
+}
+
+impl OraclePrice {
+    /// Whether spot and EMA differ by more than `max_bps` of the EMA: `|spot − ema| · 10⁴ >
+    /// max_bps · ema`, exactly in fixed point (a non-positive EMA always diverges). Borrowing and
+    /// withdrawing against such a price is refused; deposits, repays and liquidations go on.
+    pub fn ema_diverges(&self, max_bps: u16) -> bool {
+        if self.ema_price <= I80F48::ZERO {
+            return true;
+        }
+        let gap = self
+            .token_price
+            .checked_sub(self.ema_price)
+            .and_then(|d| d.checked_abs());
+        match (
+            gap.and_then(|g| g.checked_mul_int(BPS as i128)),
+            self.ema_price.checked_mul_int(max_bps as i128),
+        ) {
+            (Some(lhs), Some(rhs)) => lhs > rhs,
+            // Beyond I80F48: only a gap of ~1e14 USD per token gets here; treat as diverged.
+            _ => true,
+        }
+    }
 }
 
 /// The last price the account states, whatever its age and width: how a debt whose oracle fails
@@ -283,6 +322,8 @@ mod tests {
             conf: 0,
             expo: -8,
             publish_time: 1,
+            ema_price: 300,
+            ema_conf: 0,
             detail: RawDetail::Legacy {
                 status: 1,
                 used_previous: false,
@@ -298,5 +339,28 @@ mod tests {
         let p = check_price(&raw, &cfg, 1, 60).unwrap();
         assert_eq!(p.price(), I80F48::ZERO);
         assert!(p.token_price > I80F48::ZERO);
+    }
+
+    /// The divergence guard by hand: 10% of the EMA is the edge, exactly.
+    #[test]
+    fn ema_divergence_table() {
+        let p = |spot: i64, ema: i64| OraclePrice {
+            token_price: I80F48::from_num(spot),
+            token_conf: I80F48::ZERO,
+            publish_time: 1,
+            ema_price: I80F48::from_num(ema),
+            ema_conf: I80F48::ZERO,
+            decimals: 6,
+        };
+        assert!(!p(110, 100).ema_diverges(1_000), "10% is within 10%");
+        assert!(p(111, 100).ema_diverges(1_000));
+        assert!(!p(90, 100).ema_diverges(1_000));
+        assert!(p(89, 100).ema_diverges(1_000));
+        assert!(p(2_000, 100).ema_diverges(10_000), "the MNGO pump: 20x");
+        assert!(
+            p(1, 0).ema_diverges(10_000),
+            "no EMA: nothing is lent against it"
+        );
+        assert!(!p(100, 100).ema_diverges(50));
     }
 }

@@ -67,11 +67,19 @@ pub fn decode(owner: &Pubkey, data: &[u8]) -> Result<RawPrice, ScalpelError> {
     let status = account.agg.status;
     let feed = account.to_price_feed(&Pubkey::default());
     let p = feed.get_price_unchecked();
+    let ema = feed.get_ema_price_unchecked();
+    // The EMA shares the aggregate's exponent in every published account; a different one is
+    // not a price this program can compare.
+    if ema.expo != p.expo {
+        return Err(ScalpelError::OracleInvalidAccount);
+    }
     Ok(RawPrice {
         price: p.price,
         conf: p.conf,
         expo: p.expo,
         publish_time: p.publish_time,
+        ema_price: ema.price,
+        ema_conf: ema.conf,
         detail: RawDetail::Legacy {
             status: status as u8,
             used_previous: status != PriceStatus::Trading,

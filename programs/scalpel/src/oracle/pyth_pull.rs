@@ -53,6 +53,8 @@ pub fn decode_any_verification(owner: &Pubkey, data: &[u8]) -> Result<RawPrice, 
         conf: u64::from_le_bytes(word(40)?),
         expo: i32::from_le_bytes(exponent),
         publish_time: i64::from_le_bytes(word(52)?),
+        ema_price: i64::from_le_bytes(word(68)?),
+        ema_conf: u64::from_le_bytes(word(76)?),
         detail: RawDetail::Pull {
             partial_signatures,
             feed_id,
@@ -76,6 +78,8 @@ pub fn decode_with_sdk(owner: &Pubkey, data: &[u8]) -> Result<RawPrice, ScalpelE
         conf: m.conf,
         expo: m.exponent,
         publish_time: m.publish_time,
+        ema_price: m.ema_price,
+        ema_conf: m.ema_conf,
         detail: RawDetail::Pull {
             partial_signatures: match update.verification_level {
                 VerificationLevel::Full => None,

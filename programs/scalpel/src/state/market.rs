@@ -5,7 +5,7 @@ use crate::errors::ScalpelError;
 use crate::math::{
     interest::{accrue, Accrued, RateCurve},
     liquidation::PenaltyCurve,
-    MathResult, OrMathErr, SafeMath, WrappedI80F48, I80F48,
+    IntMath, MathResult, OrMathErr, SafeMath, WrappedI80F48, I80F48,
 };
 use crate::oracle::{OracleConfig, OracleKind};
 use crate::params::MarketParams;
@@ -121,8 +121,59 @@ pub struct Market {
     /// wallets, the CLI and the TypeScript client name markets from the chain alone (Mango v4's
     /// `Bank::name`, Drift's `SpotMarket::name`).
     pub symbol: [u8; 16],
+    /// The oracle-manipulation guards in force (issue 12: divergence, net borrows, deposit
+    /// weight scaling).
+    pub guards: RiskGuards,
+    /// Start of the current net-borrow window (unix time, a multiple of its length).
+    pub net_borrow_window_start: i64,
+    /// Native units borrowed net of repayments in the current window (never below zero:
+    /// repayments only make room for borrows of the same window). Valued at the borrow's price
+    /// against the limit, so repaying reads no price.
+    pub net_borrowed_in_window: u64,
     /// Room for future fields.
-    pub reserved: [u8; 272],
+    pub reserved: [u8; 208],
+}
+
+/// A market's oracle-manipulation guards (stored form of the matching [`MarketParams`] fields).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RiskGuards {
+    /// Net-borrow limit per window, micro-USD (`u64::MAX`: none).
+    pub net_borrow_limit_micro_usd: u64,
+    /// Total deposit value, micro-USD, above which the init asset weight scales down.
+    pub deposit_weight_scale_start_micro_usd: u64,
+    /// Net-borrow window, seconds.
+    pub net_borrow_window_secs: u32,
+    /// Largest spot/EMA divergence for risk-increasing actions, bps.
+    pub max_ema_divergence_bps: u16,
+    /// Explicit padding.
+    pub _pad: [u8; 2],
+}
+
+const _: () = assert!(core::mem::size_of::<RiskGuards>() == 24);
+
+impl RiskGuards {
+    /// The guards of `p`.
+    pub fn of(p: &MarketParams) -> RiskGuards {
+        RiskGuards {
+            net_borrow_limit_micro_usd: p.net_borrow_limit_micro_usd,
+            deposit_weight_scale_start_micro_usd: p.deposit_weight_scale_start_micro_usd,
+            net_borrow_window_secs: p.net_borrow_window_secs,
+            max_ema_divergence_bps: p.max_ema_divergence_bps,
+            _pad: [0; 2],
+        }
+    }
+
+    /// `p` with these guards.
+    pub fn into_params(self, p: MarketParams) -> MarketParams {
+        MarketParams {
+            max_ema_divergence_bps: self.max_ema_divergence_bps,
+            net_borrow_window_secs: self.net_borrow_window_secs,
+            net_borrow_limit_micro_usd: self.net_borrow_limit_micro_usd,
+            deposit_weight_scale_start_micro_usd: self.deposit_weight_scale_start_micro_usd,
+            ..p
+        }
+    }
 }
 
 /// A queued change of a market's parameters, oracle and feed.
@@ -161,14 +212,16 @@ pub struct PendingMarketChange {
     pub feed_id: [u8; 32],
     /// Explicit padding.
     pub _pad: [u8; 2],
+    /// Oracle-manipulation guards after the change.
+    pub guards: RiskGuards,
 }
 
-const _: () = assert!(core::mem::size_of::<PendingMarketChange>() == 136);
+const _: () = assert!(core::mem::size_of::<PendingMarketChange>() == 160);
 
 impl PendingMarketChange {
     /// The queued risk parameters.
     pub fn params(&self) -> MarketParams {
-        MarketParams {
+        self.guards.into_params(MarketParams {
             asset_weight_init_bps: self.weights_bps[0],
             asset_weight_maint_bps: self.weights_bps[1],
             liab_weight_init_bps: self.weights_bps[2],
@@ -184,7 +237,8 @@ impl PendingMarketChange {
             base_rate_bps: self.rates_bps[0],
             slope1_bps: self.rates_bps[1],
             slope2_bps: self.rates_bps[2],
-        }
+            ..MarketParams::default()
+        })
     }
 
     /// Queues `p` with an oracle for `eta`.
@@ -218,6 +272,7 @@ impl PendingMarketChange {
             oracle,
             feed_id,
             _pad: [0; 2],
+            guards: RiskGuards::of(p),
         };
     }
 }
@@ -356,7 +411,7 @@ impl Market {
             let v = w.get().safe_mul(crate::math::fx(BPS))?.round();
             v.checked_to_num::<u32>().or_math_err()
         };
-        Ok(MarketParams {
+        Ok(self.guards.into_params(MarketParams {
             asset_weight_init_bps: bps(self.asset_weight_init)?,
             asset_weight_maint_bps: bps(self.asset_weight_maint)?,
             liab_weight_init_bps: bps(self.liab_weight_init)?,
@@ -372,7 +427,8 @@ impl Market {
             base_rate_bps: bps(self.base_rate)?,
             slope1_bps: bps(self.slope1)?,
             slope2_bps: bps(self.slope2)?,
-        })
+            ..MarketParams::default()
+        }))
     }
 
     /// The interest curve.
@@ -465,6 +521,69 @@ impl Market {
         Ok(())
     }
 
+    /// Records a borrow of `amount` native units priced at `price` (USD per whole token) at
+    /// `now` against the net-borrow limit: a window that ended starts afresh (aligned to its
+    /// length), then the window's net borrows plus `amount`, valued rounding up, must not
+    /// exceed the limit. Returns the window's end when refused, so the caller can say when it
+    /// resets.
+    pub fn record_borrow(
+        &mut self,
+        amount: u64,
+        price: I80F48,
+        now: i64,
+    ) -> MathResult<core::result::Result<(), i64>> {
+        let window = self.guards.net_borrow_window_secs.max(1) as i64;
+        if now >= self.net_borrow_window_start.saturating_add(window) {
+            self.net_borrow_window_start = now.safe_sub(now.rem_euclid(window))?;
+            self.net_borrowed_in_window = 0;
+        }
+        let net = self.net_borrowed_in_window.saturating_add(amount);
+        if self.guards.net_borrow_limit_micro_usd != u64::MAX {
+            let value = crate::math::token_value_ceil(net, price, self.decimals)?;
+            let limit =
+                I80F48::from_num(self.guards.net_borrow_limit_micro_usd).div_int(1_000_000)?;
+            if value > limit {
+                return Ok(Err(self.net_borrow_window_start.saturating_add(window)));
+            }
+        }
+        self.net_borrowed_in_window = net;
+        Ok(Ok(()))
+    }
+
+    /// Records a repayment of `amount` native units: it makes room for borrows in the same
+    /// window (never below zero; a repayment after the window ended frees nothing, the next
+    /// window starts at zero anyway).
+    pub fn record_repay(&mut self, amount: u64, now: i64) {
+        let window = self.guards.net_borrow_window_secs.max(1) as i64;
+        if now < self.net_borrow_window_start.saturating_add(window) {
+            self.net_borrowed_in_window = self.net_borrowed_in_window.saturating_sub(amount);
+        }
+    }
+
+    /// The init asset weight after deposit-weight scaling: `weight · start / total` once the
+    /// market's total deposits, valued at `price` (the init valuation price), exceed the
+    /// threshold, so one market's inflated deposits cannot back unbounded borrowing (the weight
+    /// rounds down, against the borrower).
+    pub fn scaled_init_asset_weight(
+        &self,
+        weight: I80F48,
+        deposit_index: I80F48,
+        price: I80F48,
+    ) -> MathResult<I80F48> {
+        let start_micro = self.guards.deposit_weight_scale_start_micro_usd;
+        if start_micro == u64::MAX || weight <= I80F48::ZERO {
+            return Ok(weight);
+        }
+        let total =
+            crate::math::shares::deposit_balance(self.total_deposit_shares.get(), deposit_index)?;
+        let total_value = crate::math::token_value(total, price, self.decimals)?;
+        let start = I80F48::from_num(start_micro).div_int(1_000_000)?;
+        if total_value <= start {
+            return Ok(weight);
+        }
+        weight.safe_mul(start)?.safe_div(total_value)
+    }
+
     /// The ticker, as listed.
     pub fn symbol(&self) -> &str {
         crate::params::symbol_str(&self.symbol)
@@ -479,6 +598,7 @@ impl Market {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::fx;
     use bytemuck::Zeroable;
 
     #[test]
@@ -496,6 +616,66 @@ mod tests {
         m.apply_share_deltas(I80F48::from_num(-5), I80F48::from_num(-3))
             .unwrap();
         assert_eq!(m.total_borrow_shares.get(), I80F48::ZERO);
+    }
+
+    /// The net-borrow window by hand: 1 000 USD an hour of a 6-decimal token at 1 USD.
+    #[test]
+    fn net_borrows_reset_with_their_window_and_repays_make_room() {
+        let mut m = Market::zeroed();
+        m.decimals = 6;
+        m.guards.net_borrow_limit_micro_usd = 1_000_000_000;
+        m.guards.net_borrow_window_secs = 3_600;
+        let one = I80F48::ONE;
+        assert_eq!(m.record_borrow(800_000_000, one, 7_300).unwrap(), Ok(()));
+        assert_eq!(m.net_borrow_window_start, 7_200, "aligned to the hour");
+        assert_eq!(
+            m.record_borrow(300_000_000, one, 7_400).unwrap(),
+            Err(10_800)
+        );
+        assert_eq!(
+            m.net_borrowed_in_window, 800_000_000,
+            "a refusal records nothing"
+        );
+        m.record_repay(200_000_000, 7_500);
+        assert_eq!(m.record_borrow(300_000_000, one, 7_600).unwrap(), Ok(()));
+        m.record_repay(5_000_000_000, 7_700);
+        assert_eq!(m.net_borrowed_in_window, 0, "never below zero");
+        assert_eq!(m.record_borrow(1_000_000_000, one, 7_800).unwrap(), Ok(()));
+        // A repayment after the window ended frees nothing; the next borrow starts afresh.
+        m.record_repay(1_000_000_000, 10_800);
+        assert_eq!(m.net_borrowed_in_window, 1_000_000_000);
+        assert_eq!(m.record_borrow(1_000_000_000, one, 10_800).unwrap(), Ok(()));
+        assert_eq!(m.net_borrow_window_start, 10_800);
+        // Valued at the borrow's price: the same units at 2 USD exceed the limit.
+        assert_eq!(m.record_borrow(1, fx(2), 10_801).unwrap(), Err(14_400));
+        m.guards.net_borrow_limit_micro_usd = u64::MAX;
+        assert_eq!(m.record_borrow(u64::MAX, fx(2), 10_802).unwrap(), Ok(()));
+    }
+
+    /// Deposit-weight scaling by hand: 0.8 above 1 000 USD of deposits worth 2 000 is 0.4.
+    #[test]
+    fn init_asset_weight_scales_with_total_deposits() {
+        let mut m = Market::zeroed();
+        m.decimals = 6;
+        m.total_deposit_shares = fx(2_000_000_000).into();
+        m.guards.deposit_weight_scale_start_micro_usd = u64::MAX;
+        let w = I80F48::from_num(0.8);
+        assert_eq!(
+            m.scaled_init_asset_weight(w, I80F48::ONE, I80F48::ONE)
+                .unwrap(),
+            w
+        );
+        m.guards.deposit_weight_scale_start_micro_usd = 1_000_000_000;
+        let scaled = m
+            .scaled_init_asset_weight(w, I80F48::ONE, I80F48::ONE)
+            .unwrap();
+        assert!((scaled - I80F48::from_num(0.4)).abs() < I80F48::from_num(1e-12));
+        // Below the threshold nothing changes.
+        assert_eq!(
+            m.scaled_init_asset_weight(w, I80F48::ONE, I80F48::from_num(0.5))
+                .unwrap(),
+            w
+        );
     }
 
     #[test]

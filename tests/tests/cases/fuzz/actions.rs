@@ -137,11 +137,13 @@ pub enum Action {
         market: u8,
     },
     /// The price moves by `move_bps` (within a factor 1 000 of the listing price) with
-    /// confidence `conf_bps` of it, published now.
+    /// confidence `conf_bps` of it, published now; with `ema_lags` the EMA stays where it was
+    /// (a pump or a crash the EMA has not caught up with), else it follows.
     Price {
         market: u8,
         move_bps: i32,
         conf_bps: u16,
+        ema_lags: bool,
     },
     /// Time passes beyond the market's liquidation age; every other oracle publishes.
     Stale {
@@ -400,11 +402,13 @@ fn actions() -> BoxedStrategy<Action> {
                     2 => 1_500..=20_000i32,
                 ],
                 prop_oneof![3 => Just(0u16), 2 => 1..=150u16],
+                prop::bool::weighted(0.3),
             )
-                .prop_map(|(market, move_bps, conf_bps)| Action::Price {
+                .prop_map(|(market, move_bps, conf_bps, ema_lags)| Action::Price {
                     market,
                     move_bps,
                     conf_bps,
+                    ema_lags,
                 })
                 .boxed(),
         ),
@@ -761,6 +765,7 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
             market,
             move_bps,
             conf_bps,
+            ema_lags,
         } => {
             out.class = Class::Market;
             let m = market as usize % MARKETS;
@@ -769,6 +774,9 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
             let lo = (f.base as i128 / 1_000).max(1);
             f.price = moved.clamp(lo, f.base as i128 * 1_000) as i64;
             f.conf = (f.price as u128 * conf_bps as u128 / 10_000) as u64;
+            if !ema_lags {
+                f.ema = f.price;
+            }
             w.publish(m).await;
         }
         Action::Stale { market, extra_secs } => {

@@ -57,6 +57,9 @@ pub struct Feed {
     pub price: i64,
     pub conf: u64,
     pub base: i64,
+    /// The EMA the feed publishes: it follows the price unless a move left it behind (issue
+    /// 12's guards then bound borrowing; liquidations must go on).
+    pub ema: i64,
 }
 
 /// One sequence's world: the bank, three live markets, the traders, a lender, a liquidator and a
@@ -128,16 +131,19 @@ impl World {
                     price: 100_0000_0000,
                     conf: 0,
                     base: 100_0000_0000,
+                    ema: 100_0000_0000,
                 },
                 Feed {
                     price: 1_0000_0000,
                     conf: 0,
                     base: 1_0000_0000,
+                    ema: 1_0000_0000,
                 },
                 Feed {
                     price: 5000_0000,
                     conf: 0,
                     base: 5000_0000,
+                    ema: 5000_0000,
                 },
             ],
             listed: vec![sol_params(), usdc_params(), thin_params()],
@@ -282,6 +288,7 @@ impl World {
                     expo: EXPO,
                     publish_time: now,
                     partial_signatures: None,
+                    ema: Some((f.ema, f.conf)),
                 },
             )
             .await;
