@@ -539,6 +539,7 @@ pub fn inspect(args: &InspectArgs) -> Result<Report> {
         decimals: args.decimals,
         max_conf_bps: args.max_conf_bps,
         max_future_secs: args.max_age,
+        with_ema: true,
     };
     let verdict = oracle::read_price(&cfg, &owner, data, at.unwrap_or(0), args.max_age);
 

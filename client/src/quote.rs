@@ -247,7 +247,7 @@ pub async fn quote(chain: &dyn Chain, account: &Pubkey) -> Result<Quote> {
         .map_err(|e| anyhow!("protocol liquidation parameters: {e}"))?;
     let markets = load_markets(chain).await?;
     let clock = chain.clock().await?;
-    let resolved = account_inputs(chain, &acc, &markets, PriceAge::Maintenance)
+    let resolved = account_inputs(chain, &acc, &markets, PriceAge::View)
         .await
         .with_context(|| format!("pricing the positions of {account}"))?;
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();

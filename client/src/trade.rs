@@ -132,7 +132,7 @@ impl<'a> Book<'a> {
         let resolved = match self.resolve(account, PriceAge::RiskIncreasing) {
             Ok(r) => r,
             Err(_) if !account.has_debt() && !matches!(trade, Trade::Borrow(_)) => {
-                self.resolve(account, PriceAge::Maintenance)?
+                self.resolve(account, PriceAge::View)?
             }
             Err(e) => return Err(e),
         };

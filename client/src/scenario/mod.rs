@@ -520,7 +520,7 @@ impl Runner {
         let acc = self.margin(key).await?;
         let markets = load_markets(&self.chain).await?;
         let proto = self.protocol().await?;
-        let inputs = account_inputs(&self.chain, &acc, &markets, PriceAge::Maintenance).await?;
+        let inputs = account_inputs(&self.chain, &acc, &markets, PriceAge::View).await?;
         let hp: Vec<HealthPosition> = inputs.iter().map(|r| r.input).collect();
         let h = compute_health(&hp, &proto.health_params().map_err(|e| anyhow!("{e}"))?)
             .map_err(|e| anyhow!("{e}"))?;

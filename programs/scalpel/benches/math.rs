@@ -97,6 +97,7 @@ fn benches(c: &mut Criterion) {
         decimals: 9,
         max_conf_bps: 200,
         max_future_secs: 60,
+        with_ema: true,
     };
     c.bench_function("oracle decode+check/PriceUpdateV2", |b| {
         b.iter(|| {

@@ -24,8 +24,12 @@ pub enum PriceAge {
     /// Borrow and withdraw: the market's `max_age_secs`; every price must pass every check.
     RiskIncreasing,
     /// Maintenance health and liquidation: the longer `max_age_liquidation_secs`; a failing
-    /// oracle values a deposit at zero and a debt at its last published price.
+    /// oracle values a deposit at zero and a debt at its last published price. The EMA is not
+    /// read (liquidation is spot-only), so init health here is the spot-only one.
     Maintenance,
+    /// As `Maintenance`, with the EMA read: what `health_view`, `quote` and the scenario runner
+    /// show (init health bounded by the EMA beside the maintenance figures).
+    View,
 }
 
 impl PriceAge {
@@ -33,7 +37,7 @@ impl PriceAge {
     pub fn max_age(self, market: &Market) -> u32 {
         match self {
             PriceAge::RiskIncreasing => market.max_age_secs,
-            PriceAge::Maintenance => market.max_age_liquidation_secs,
+            PriceAge::Maintenance | PriceAge::View => market.max_age_liquidation_secs,
         }
     }
 }
@@ -68,7 +72,8 @@ pub fn position_price(
     now: i64,
     age: PriceAge,
 ) -> core::result::Result<PositionPrice, ScalpelError> {
-    let cfg = market.oracle_config()?;
+    let mut cfg = market.oracle_config()?;
+    cfg.with_ema = age != PriceAge::Maintenance;
     let error = match read_price(&cfg, oracle_owner, oracle_data, now, age.max_age(market)) {
         Ok(price) => {
             return Ok(PositionPrice {

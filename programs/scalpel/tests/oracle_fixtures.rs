@@ -505,6 +505,7 @@ fn cfg(kind: OracleKind, feed: [u8; 32], decimals: u8) -> OracleConfig {
         decimals,
         max_conf_bps: MAX_CONF_BPS,
         max_future_secs: MAX_AGE,
+        with_ema: true,
     }
 }
 
@@ -1233,6 +1234,7 @@ fn exercise(data: &[u8], feed: [u8; 32], decimals: u8, max_conf_bps: u16, now: i
                 decimals,
                 max_conf_bps,
                 max_future_secs: age,
+                with_ema: true,
             };
             let decoded = oracle::decode(kind, &owner, data);
             let read = oracle::read_price(&c, &owner, data, now, age);
@@ -1336,6 +1338,7 @@ proptest! {
             decimals,
             max_conf_bps,
             max_future_secs,
+            with_ema: true,
         };
         if let Ok(p) = oracle::check_price(&raw, &c, now, age) {
             prop_assert!(p.token_price > I80F48::ZERO);

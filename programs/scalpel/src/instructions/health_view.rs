@@ -83,7 +83,7 @@ pub fn handler<'info>(
     let now = Clock::get()?.unix_timestamp;
     let protocol = ctx.accounts.protocol.load()?;
     let account = ctx.accounts.margin_account.load()?;
-    let resolved = resolve_positions(&account, ctx.remaining_accounts, now, PriceAge::Maintenance)?;
+    let resolved = resolve_positions(&account, ctx.remaining_accounts, now, PriceAge::View)?;
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     let health_params = protocol.health_params()?;
     let h = compute_health(&inputs, &health_params)?;

@@ -44,6 +44,10 @@ pub struct OracleConfig {
     pub max_conf_bps: u16,
     /// Largest accepted publish time in the future, in seconds (the market's `max_age_secs`).
     pub max_future_secs: u32,
+    /// Whether to normalize the EMA too. Reads for maintenance health (liquidation, bad debt)
+    /// skip it: those figures are spot-only, and two normalizations per position are about
+    /// 600 compute units. Without it the EMA fields equal the spot's (a steady feed).
+    pub with_ema: bool,
 }
 
 /// A price as the account states it, before any freshness or width check.
@@ -189,14 +193,18 @@ pub fn check_price(
     if now.saturating_sub(raw.publish_time) > max_age_secs as i64 {
         return Err(ScalpelError::OracleStale);
     }
-    normalized(raw, cfg.decimals)
+    normalized(raw, cfg.decimals, cfg.with_ema)
 }
 
 /// `raw` as an [`OraclePrice`], with only the checks that make it a number: a positive price
 /// and an exponent in range. Positivity is judged on the price per whole token, which health
 /// uses; the per-native-unit price is for display and may truncate to zero for a token worth
 /// very little (a 9-decimal token under 3.5e-6 USD).
-pub fn normalized(raw: &RawPrice, decimals: u8) -> core::result::Result<OraclePrice, ScalpelError> {
+pub fn normalized(
+    raw: &RawPrice,
+    decimals: u8,
+    with_ema: bool,
+) -> core::result::Result<OraclePrice, ScalpelError> {
     if raw.price <= 0 {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
@@ -207,16 +215,22 @@ pub fn normalized(raw: &RawPrice, decimals: u8) -> core::result::Result<OraclePr
     if token_price <= I80F48::ZERO {
         return Err(ScalpelError::OraclePriceNonPositive);
     }
-    let ema_price = match u64::try_from(raw.ema_price) {
-        Ok(m) if m > 0 => normalize(m, raw.expo, 0)?,
-        _ => I80F48::ZERO,
+    let token_conf = normalize(raw.conf, raw.expo, 0)?;
+    let (ema_price, ema_conf) = if with_ema {
+        let ema = match u64::try_from(raw.ema_price) {
+            Ok(m) if m > 0 => normalize(m, raw.expo, 0)?,
+            _ => I80F48::ZERO,
+        };
+        (ema, normalize(raw.ema_conf, raw.expo, 0)?)
+    } else {
+        (token_price, token_conf)
     };
     Ok(OraclePrice {
         token_price,
-        token_conf: normalize(raw.conf, raw.expo, 0)?,
+        token_conf,
         publish_time: raw.publish_time,
         ema_price,
-        ema_conf: normalize(raw.ema_conf, raw.expo, 0)?,
+        ema_conf,
         decimals,
     })
 }
@@ -258,7 +272,7 @@ pub fn last_price(
             return Err(ScalpelError::OracleFeedMismatch);
         }
     }
-    normalized(&raw, cfg.decimals)
+    normalized(&raw, cfg.decimals, cfg.with_ema)
 }
 
 /// `mantissa · 10^(expo − decimals)` as `I80F48`: USD per native unit. Errors instead of
@@ -335,6 +349,7 @@ mod tests {
             decimals: 9,
             max_conf_bps: 100,
             max_future_secs: 60,
+            with_ema: true,
         };
         let p = check_price(&raw, &cfg, 1, 60).unwrap();
         assert_eq!(p.price(), I80F48::ZERO);

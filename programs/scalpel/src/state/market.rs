@@ -333,6 +333,7 @@ impl Market {
             decimals: self.decimals,
             max_conf_bps: self.max_conf_bps,
             max_future_secs: self.max_age_secs,
+            with_ema: true,
         })
     }
 
@@ -534,7 +535,11 @@ impl Market {
     ) -> MathResult<core::result::Result<(), i64>> {
         let window = self.guards.net_borrow_window_secs.max(1) as i64;
         if now >= self.net_borrow_window_start.saturating_add(window) {
-            self.net_borrow_window_start = now.safe_sub(now.rem_euclid(window))?;
+            // Unsigned arithmetic: SBPF v0 has no signed division (a clock before the epoch
+            // starts the window at zero).
+            let t = u64::try_from(now).unwrap_or(0);
+            let start = t.safe_sub(t % window as u64)?;
+            self.net_borrow_window_start = i64::try_from(start).or_math_err()?;
             self.net_borrowed_in_window = 0;
         }
         let net = self.net_borrowed_in_window.saturating_add(amount);
