@@ -642,6 +642,8 @@ set_params = { market = "SOL", asset_weight_maint = "0.75", liquidation_penalty_
             MarketParams {
                 asset_weight_maint_bps: 7_500,
                 liquidation_penalty_bps: 2_400,
+                // Without `liquidation_penalty_min_bps` the penalty is flat.
+                liquidation_penalty_min_bps: 2_400,
                 max_age_liquidation_secs: 600,
                 borrow_cap: u64::MAX,
                 base_rate_bps: 100,
