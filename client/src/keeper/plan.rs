@@ -37,9 +37,11 @@ pub struct TargetPlan {
 }
 
 /// How one pair fits the bot's funds.
+// A return value, matched at once and never stored in bulk: its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Fit {
     /// The plan, and in account mode the bot's account after it.
-    Plan(LiquidationPlan, Option<MarginAccount>),
+    Plan(LiquidationPlan, Option<Box<MarginAccount>>),
     /// The program would accept none.
     None,
     /// The program would, but the bot cannot fund any of it.
@@ -57,7 +59,8 @@ impl Keeper<'_> {
         let mut out = TargetPlan::default();
         for _ in 0..self.cfg.max_pairs_per_account {
             let inputs: Vec<HealthPosition> = slots.iter().map(|s| s.input).collect();
-            let mut best: Option<(usize, usize, LiquidationPlan, Option<MarginAccount>)> = None;
+            let mut best: Option<(usize, usize, LiquidationPlan, Option<Box<MarginAccount>>)> =
+                None;
             let mut unfunded = 0;
             // `liquidate` refuses a pair whose prices fail a check: plan valid pairs only.
             for (li, l) in slots
@@ -132,8 +135,8 @@ impl Keeper<'_> {
                         Ok(p) => step.liquidator_health = p,
                         Err(_) => break,
                     }
-                    step.liquidator_after = Some(Box::new(after));
-                    **account = after;
+                    **account = *after;
+                    step.liquidator_after = Some(after);
                 }
                 (Funds::Account { .. }, None) => break,
             }
@@ -192,7 +195,7 @@ impl Keeper<'_> {
                     .filter(|after| view.carries(after))
                 };
                 if let Some(after) = carried(&full) {
-                    return Fit::Plan(full, Some(after));
+                    return Fit::Plan(full, Some(Box::new(after)));
                 }
                 // Largest `max_repay` in [1, full.repay) whose plan the account carries: `lo`
                 // is carried (or 0), `hi` is not.
@@ -208,7 +211,7 @@ impl Keeper<'_> {
                         None => hi = mid,
                     }
                 }
-                found.map_or(Fit::Unfunded, |(p, a)| Fit::Plan(p, Some(a)))
+                found.map_or(Fit::Unfunded, |(p, a)| Fit::Plan(p, Some(Box::new(a))))
             }
         }
     }
