@@ -1,6 +1,7 @@
 //! A whole trading session through the `scalpel` binary against a `scalpel localnet` it starts:
 //! fund a trader, `account create`, deposit SOL, borrow USDC, push SOL down with `localnet price`,
-//! `keeper --once` liquidates the account partially, `quote` and `account show` show the result,
+//! `keeper --once` refuses account mode without the bot's margin account, holds back below
+//! `--min-profit-usd`, then liquidates the account partially, `quote` and `account show` show the result,
 //! `repay all`, `withdraw all`, `close`. Every step is a real transaction over JSON-RPC.
 
 mod common;
@@ -206,12 +207,42 @@ fn a_trader_session_through_the_cli() {
     ok(&["localnet", "price", "SOL", "65", "--rpc", &rpc, "--json"]);
     let q = ok(&["quote", "--account", &account, "--rpc", &rpc, "--json"]);
     assert_eq!(q["liquidatable"], true, "{q}");
+    // Account mode without the bot's margin account: refused, with what to do.
+    let err = refused(&[
+        "keeper",
+        "--rpc",
+        &rpc,
+        "--keypair",
+        bot.path(),
+        "--once",
+        "--mode",
+        "account",
+    ]);
+    assert!(err.contains("scalpel account create --index 0"), "{err}");
+    // A profit threshold above the bonus: the pass skips the account and says why.
+    let out = scalpel(&[
+        "keeper",
+        "--rpc",
+        &rpc,
+        "--keypair",
+        bot.path(),
+        "--once",
+        "--min-profit-usd",
+        "1000",
+    ]);
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "keeper: {logs}");
+    assert!(logs.contains("skip_reasons=unprofitable=1"), "{logs}");
+    let q = ok(&["quote", "--account", &account, "--rpc", &rpc, "--json"]);
+    assert_eq!(q["liquidatable"], true, "nothing sent: {q}");
     let out = scalpel(&["keeper", "--rpc", &rpc, "--keypair", bot.path(), "--once"]);
     assert!(
         out.status.success(),
         "keeper: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("liquidated=1"), "{logs}");
     let q = ok(&["quote", "--account", &account, "--rpc", &rpc, "--json"]);
     assert_eq!(q["liquidatable"], false, "{q}");
     assert!(num(&q["health"]["end"]) >= 0.0, "{q}");

@@ -64,16 +64,16 @@ pub fn pairs_after(
         .collect()
 }
 
-/// The liquidator account's health pairs after a `liquidate_to_account` that hands it
-/// `collateral` of market `asset` and `debt` of market `liab` at the chain's `now`: the
-/// program's own `MarginAccount::take_over` applied to a copy, so the slots match.
-pub fn pairs_after_take_over(
+/// The liquidator account after a `liquidate_to_account` that hands it `collateral` of market
+/// `asset` and `debt` of market `liab` at the chain's `now`: the program's own
+/// `MarginAccount::take_over` applied to a copy, with the markets' indices accrued to `now`.
+pub fn taken_over(
     account: &MarginAccount,
     markets: &[(Pubkey, Market)],
     (asset, collateral): (u16, u64),
     (liab, debt): (u16, u64),
     now: i64,
-) -> Result<Vec<(Pubkey, Pubkey)>> {
+) -> Result<MarginAccount> {
     let indices = |index: u16| -> Result<scalpel::state::MarketIndices> {
         let m = markets
             .iter()
@@ -91,7 +91,24 @@ pub fn pairs_after_take_over(
     after
         .take_over(&indices(asset)?, collateral, &indices(liab)?, debt)
         .map_err(|e| anyhow!("{e}"))?;
-    pairs_after(&after, markets, None, None)
+    Ok(after)
+}
+
+/// The liquidator account's health pairs after a `liquidate_to_account` ([`taken_over`]), so
+/// the slots match the program's.
+pub fn pairs_after_take_over(
+    account: &MarginAccount,
+    markets: &[(Pubkey, Market)],
+    asset: (u16, u64),
+    liab: (u16, u64),
+    now: i64,
+) -> Result<Vec<(Pubkey, Pubkey)>> {
+    pairs_after(
+        &taken_over(account, markets, asset, liab, now)?,
+        markets,
+        None,
+        None,
+    )
 }
 
 /// One position resolved off-chain exactly as the program resolves it.

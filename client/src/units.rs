@@ -86,6 +86,15 @@ pub fn price_mantissa(s: &str) -> Result<(i64, i32)> {
     ))
 }
 
+/// A non-negative decimal USD string (`"0.5"`, at most 9 decimals) as fixed point, rounded up
+/// to the next representable step: thresholds and prices the keeper's profit check compares
+/// against or charges with, exact to the string and never below it (against the bot).
+pub fn parse_usd(s: &str) -> Result<I80F48> {
+    let nano = parse_amount(s, 9)
+        .with_context(|| format!("{s} is not a non-negative USD amount with at most 9 decimals"))?;
+    scalpel::math::token_value_ceil(nano, I80F48::ONE, 9).map_err(|e| anyhow!("{s}: {e}"))
+}
+
 /// USD values shown with 6 decimals.
 pub fn usd(v: I80F48) -> String {
     format!("{v:.6}")
@@ -108,6 +117,14 @@ mod tests {
             (8_000_000_000, -8)
         );
         assert_eq!(price_mantissa("0.0000030").unwrap(), (300, -8));
+        assert_eq!(parse_usd("2.5").unwrap(), I80F48::from_num(2.5));
+        assert_eq!(parse_usd("150").unwrap(), I80F48::from_num(150));
+        // 0.1 is not a binary fraction: the step above it, never below.
+        let tenth = parse_usd("0.1").unwrap();
+        assert_eq!(tenth - I80F48::DELTA, I80F48::ONE / 10);
+        assert!(parse_usd("-1").is_err());
+        assert!(parse_usd("0.0000000001").is_err());
+        assert!(parse_usd("abc").is_err());
         assert_eq!(parse_bps("0.80000").unwrap(), 8_000);
         for (bps, s) in [
             (8_000, "0.8"),
