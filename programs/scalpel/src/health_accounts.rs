@@ -123,15 +123,20 @@ pub struct ResolvedPosition {
     pub price: PositionPrice,
     /// Health input.
     pub input: HealthPosition,
-    /// The market's liquidation penalty curve in force (applies when this position is the
-    /// collateral taken).
-    pub penalty: crate::math::liquidation::PenaltyCurve,
+    /// The market's liquidation penalty curve in force, `[min, max]` bps (applies when this
+    /// position is the collateral taken; [`ResolvedPosition::penalty`] converts it).
+    pub penalty_bps: [u16; 2],
     /// Spot and EMA diverge beyond the market's limit (computed for risk-increasing reads
     /// only; `false` otherwise).
     pub ema_diverged: bool,
 }
 
 impl ResolvedPosition {
+    /// The penalty curve in force, when this position is the collateral taken.
+    pub fn penalty(&self) -> crate::math::liquidation::PenaltyCurve {
+        crate::math::liquidation::PenaltyCurve::from_bps(self.penalty_bps)
+    }
+
     /// The checked price; a liquidated pair needs one on both sides.
     pub fn require_valid(&self) -> Result<OraclePrice> {
         Ok(self.price.valid()?)
@@ -182,7 +187,7 @@ pub fn resolve_positions<'info>(
             shares,
             price,
             input: position_input(&market, shares, &price.price, now)?,
-            penalty: market.penalty_curve_at(now)?,
+            penalty_bps: market.penalty_curve_bps_at(now),
             ema_diverged,
         });
     }

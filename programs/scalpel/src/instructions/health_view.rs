@@ -112,7 +112,8 @@ pub fn handler<'info>(
                 .enumerate()
                 .filter(|(_, r)| r.input.debt > 0 && valid(r))
             {
-                let Ok(p) = plan_liquidation(&inputs, ai, li, a.penalty, being, u64::MAX, &params)
+                let Ok(p) =
+                    plan_liquidation(&inputs, ai, li, a.penalty(), being, u64::MAX, &params)
                 else {
                     continue;
                 };

@@ -78,6 +78,16 @@ impl PenaltyCurve {
     }
 }
 
+impl PenaltyCurve {
+    /// The curve of `[min, max]` bps.
+    pub fn from_bps([min, max]: [u16; 2]) -> PenaltyCurve {
+        PenaltyCurve {
+            min: crate::math::bps_u16(min),
+            max: crate::math::bps_u16(max),
+        }
+    }
+}
+
 impl From<I80F48> for PenaltyCurve {
     fn from(penalty: I80F48) -> Self {
         PenaltyCurve::flat(penalty)

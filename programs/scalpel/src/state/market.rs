@@ -363,11 +363,14 @@ impl Market {
     /// The penalty curve in force at `now`: the full penalty [`Market::penalty_at`] and the
     /// minimum, never above it (a shift that lowers the full penalty lowers the curve's top).
     pub fn penalty_curve_at(&self, now: i64) -> MathResult<PenaltyCurve> {
+        Ok(PenaltyCurve::from_bps(self.penalty_curve_bps_at(now)))
+    }
+
+    /// [`Market::penalty_curve_at`] in bps, `[min, max]`: what a resolved position keeps, so
+    /// only the collateral liquidated pays for the conversion.
+    pub fn penalty_curve_bps_at(&self, now: i64) -> [u16; 2] {
         let max_bps = self.penalty_bps_at(now);
-        Ok(PenaltyCurve {
-            min: crate::math::bps(self.liquidation_penalty_min_bps.min(max_bps) as u64)?,
-            max: crate::math::bps(max_bps as u64)?,
-        })
+        [self.liquidation_penalty_min_bps.min(max_bps), max_bps]
     }
 
     /// Whether withdrawals from this market are paused at `now` (flag or a guardian's timed
