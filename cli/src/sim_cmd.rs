@@ -36,6 +36,9 @@ pub struct SimArgs {
     /// Write report.json, summary.md and the plots (SVG) into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also show the program's own log lines from the cross-check's replay, on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// The configuration the arguments describe.
@@ -59,25 +62,35 @@ pub fn config(args: &SimArgs) -> Result<(SimConfig, Option<PathBuf>)> {
 /// Runs the simulation.
 pub fn execute(args: &SimArgs) -> Result<()> {
     let (cfg, base) = config(args)?;
-    let guard = crate::stdout_guard::StdoutGuard::redirect()?;
-    let quiet = args.json;
-    let progress = move |done: usize, total: usize| {
-        if !quiet {
-            eprint!("\rsimulating: {done}/{total} paths");
-            let _ = std::io::stderr().flush();
-        }
+    // The replay runs the program in this process, which prints its log lines on standard
+    // output: to stderr with --verbose, nowhere otherwise.
+    let guard = if args.verbose {
+        crate::stdout_guard::StdoutGuard::redirect()?
+    } else {
+        crate::stdout_guard::StdoutGuard::discard()?
     };
+    // indicatif draws on stderr only when it is a terminal (hidden otherwise).
+    let bar = if args.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(cfg.paths as u64).with_style(
+            indicatif::ProgressStyle::with_template("simulating {bar:30} {pos}/{len} paths")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    };
+    let progress = |done: usize, _total: usize| bar.set_position(done as u64);
     let result = sim::run(cfg, base.as_deref(), &progress);
-    if !quiet {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let mut out = guard.out()?;
     drop(guard);
     let (setup, mc, report) = result?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
-        std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
         std::fs::write(dir.join("summary.md"), markdown(&report))?;
         crate::sim_plots::write_all(dir, &setup, &mc, &report)
             .with_context(|| format!("writing the plots into {}", dir.display()))?;
@@ -87,7 +100,11 @@ pub fn execute(args: &SimArgs) -> Result<()> {
     } else {
         print_human(&mut out, &report)?;
         if let Some(dir) = &args.out {
-            writeln!(out, "report, summary and plots written to {}", dir.display())?;
+            writeln!(
+                out,
+                "report, summary and plots written to {}",
+                dir.display()
+            )?;
         }
     }
     Ok(())
@@ -123,13 +140,13 @@ pub fn table(r: &SimReport) -> (Vec<String>, Vec<Vec<String>>) {
     let n = r.policies.first().map_or(0, |p| p.rows.len());
     for k in 0..n {
         let metric = &r.policies[0].rows[k].metric;
-        for (stat, pick) in [
-            ("mean", 0usize),
-            ("p95", 1),
-            ("p99", 2),
-        ] {
+        for (stat, pick) in [("mean", 0usize), ("p95", 1), ("p99", 2)] {
             let mut row = vec![
-                if pick == 0 { metric.clone() } else { String::new() },
+                if pick == 0 {
+                    metric.clone()
+                } else {
+                    String::new()
+                },
                 stat.to_string(),
             ];
             for p in &r.policies {
@@ -186,7 +203,13 @@ fn print_human(out: &mut impl Write, r: &SimReport) -> std::io::Result<()> {
             .iter()
             .zip(&widths)
             .enumerate()
-            .map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .map(|(i, (c, w))| {
+                if i == 0 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
             .collect::<Vec<_>>()
             .join("  ")
     };
@@ -217,6 +240,10 @@ pub fn markdown(r: &SimReport) -> String {
     for row in rows {
         s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
-    s.push_str(&format!("\n{}.\n\n{}.\n", crosscheck_line(r), speed_line(r)));
+    s.push_str(&format!(
+        "\n{}.\n\n{}.\n",
+        crosscheck_line(r),
+        speed_line(r)
+    ));
     s
 }

@@ -33,7 +33,10 @@ pub fn write_all(dir: &Path, s: &Setup, mc: &MonteCarlo, r: &SimReport) -> Resul
         let with: Vec<&[f64]> = mc.path0_market.iter().map(|p| p[a].as_slice()).collect();
         prices(
             &dir.join(format!("prices_{asset}.svg")),
-            &format!("{} {asset}, path 0: market price with and without liquidation sales", r.config.event.name),
+            &format!(
+                "{} {asset}, path 0: market price with and without liquidation sales",
+                r.config.event.name
+            ),
             base,
             &with,
             minutes,
@@ -103,20 +106,17 @@ fn collateral(file: &Path, r: &SimReport) -> Result<()> {
             .map(|row| row.stat)
             .unwrap_or_default()
     };
-    let top = r
-        .policies
-        .iter()
-        .map(|p| stat(p).p99)
-        .fold(1.0, f64::max)
-        / 1e6
-        * 1.1;
+    let top = r.policies.iter().map(|p| stat(p).p99).fold(1.0, f64::max) / 1e6 * 1.1;
     let n = r.policies.len();
     let root = SVGBackend::new(file, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let names: Vec<&'static str> = r.policies.iter().map(|p| p.policy.name()).collect();
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("{}: collateral taken from users (mean, p95, p99 over paths)", r.config.event.name),
+            format!(
+                "{}: collateral taken from users (mean, p95, p99 over paths)",
+                r.config.event.name
+            ),
             ("sans-serif", 18),
         )
         .margin(12)
@@ -143,7 +143,10 @@ fn collateral(file: &Path, r: &SimReport) -> Result<()> {
         let s = stat(p);
         let c = color(p.policy);
         let x = i as f64;
-        for (k, (v, shade)) in [(s.mean, 1.0), (s.p95, 0.6), (s.p99, 0.35)].into_iter().enumerate() {
+        for (k, (v, shade)) in [(s.mean, 1.0), (s.p95, 0.6), (s.p99, 0.35)]
+            .into_iter()
+            .enumerate()
+        {
             let x0 = x + 0.15 + 0.24 * k as f64;
             chart
                 .draw_series(std::iter::once(Rectangle::new(

@@ -13,10 +13,10 @@ use scalpel::health_accounts::PriceAge;
 use scalpel::math::liquidation::{plan_liquidation, LiquidationParams};
 use scalpel::math::{compute_health, HealthPosition, WrappedI80F48, I80F48};
 use scalpel::state::{MarginAccount, Market};
+use scalpel_client::decode;
 use scalpel_client::health::resolve_positions;
 use scalpel_client::pyth::{price_update_v2, PullPrice};
 use scalpel_client::sim::{presets, program::T0, Setup};
-use scalpel_client::decode;
 use solana_sdk::{account::Account, pubkey::Pubkey};
 use std::collections::HashMap;
 

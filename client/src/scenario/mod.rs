@@ -85,8 +85,9 @@ impl ProtocolSpec {
             params.split_bps = [sp.liquidator, sp.insurance, sp.treasury];
         }
         if let Some(d) = &self.dust_threshold_usd {
-            params.dust_threshold_micro_usd = parse_amount(d, 6)
-                .with_context(|| format!("dust_threshold_usd = {d:?}: a USD amount with at most 6 decimals"))?;
+            params.dust_threshold_micro_usd = parse_amount(d, 6).with_context(|| {
+                format!("dust_threshold_usd = {d:?}: a USD amount with at most 6 decimals")
+            })?;
         }
         if let Some(k) = &self.conf_multiplier {
             params.conf_multiplier_bps =

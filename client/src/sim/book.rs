@@ -75,7 +75,10 @@ impl Book {
         };
         for (i, a) in pop.accounts.iter().enumerate() {
             if a.positions.len() > MAX {
-                bail!("account {i} holds {} positions; the program allows {MAX}", a.positions.len());
+                bail!(
+                    "account {i} holds {} positions; the program allows {MAX}",
+                    a.positions.len()
+                );
             }
             for (p, &m) in a.positions.iter().zip(&a.markets) {
                 let mut t = b.templates[m];
@@ -99,7 +102,11 @@ impl Book {
                     }
                 }
             }
-            let volatile = a.markets.iter().filter(|&&m| b.asset_of[m].is_some()).count();
+            let volatile = a
+                .markets
+                .iter()
+                .filter(|&&m| b.asset_of[m].is_some())
+                .count();
             b.exact.push(volatile == 1);
         }
         Ok(b)

@@ -170,7 +170,10 @@ pub struct MixEntry {
 impl SimConfig {
     /// The preset `name`, with the file at `path` (if any) merged over it. A file may name its
     /// own `preset`; the command line's `--preset` is the default.
-    pub fn load(preset: &str, path: Option<&Path>) -> Result<(SimConfig, Option<std::path::PathBuf>)> {
+    pub fn load(
+        preset: &str,
+        path: Option<&Path>,
+    ) -> Result<(SimConfig, Option<std::path::PathBuf>)> {
         let Some(path) = path else {
             return Ok((super::presets::preset(preset)?, None));
         };
@@ -206,7 +209,10 @@ impl SimConfig {
             );
         }
         if !(0.0..=1.0).contains(&self.event.correlation) {
-            bail!("event.correlation = {}: use a value in [0, 1]", self.event.correlation);
+            bail!(
+                "event.correlation = {}: use a value in [0, 1]",
+                self.event.correlation
+            );
         }
         if !(self.event.vol_scale >= 0.0) {
             bail!("event.vol_scale must be a non-negative number");
@@ -244,7 +250,10 @@ impl SimConfig {
         let symbols: Vec<&str> = self.markets.iter().map(|m| m.symbol.as_str()).collect();
         for m in &p.mix {
             if !(m.weight > 0.0) || m.deposits.is_empty() || m.borrows.is_empty() {
-                bail!("population.mix {:?}: need weight > 0, deposits and borrows", m.name);
+                bail!(
+                    "population.mix {:?}: need weight > 0, deposits and borrows",
+                    m.name
+                );
             }
             for (sym, share) in m.deposits.iter().chain(&m.borrows) {
                 if !symbols.contains(&sym.as_str()) {
@@ -315,6 +324,9 @@ mod tests {
         let e = SimConfig::load("ftx_2022", Some(&f)).unwrap_err();
         assert!(format!("{e:#}").contains("half_life"), "{e:#}");
         let e = SimConfig::load("ftx_2023", None).unwrap_err();
-        assert!(format!("{e:#}").contains("ftx_2022, may_2021, mar_2020"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("ftx_2022, may_2021, mar_2020"),
+            "{e:#}"
+        );
     }
 }

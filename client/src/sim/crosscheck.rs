@@ -81,7 +81,10 @@ fn scenario(prog: &SimProgram, cfg: &SimConfig, cases: &[ReplayCase]) -> Scenari
             .map(|(&m, &v)| {
                 let d = prog.markets[m].decimals;
                 let one = 10u64.saturating_pow(u32::from(d));
-                (prog.markets[m].symbol.clone(), format_amount(v.saturating_add(one), d))
+                (
+                    prog.markets[m].symbol.clone(),
+                    format_amount(v.saturating_add(one), d),
+                )
             })
             .collect(),
         borrows: BTreeMap::new(),
@@ -115,7 +118,11 @@ fn scenario(prog: &SimProgram, cfg: &SimConfig, cases: &[ReplayCase]) -> Scenari
 }
 
 /// Replays `cases` and compares.
-pub async fn replay(prog: &SimProgram, cfg: &SimConfig, cases: &[ReplayCase]) -> Result<CrossCheck> {
+pub async fn replay(
+    prog: &SimProgram,
+    cfg: &SimConfig,
+    cases: &[ReplayCase],
+) -> Result<CrossCheck> {
     let mut out = CrossCheck::default();
     if cases.is_empty() {
         return Ok(out);
@@ -155,7 +162,8 @@ pub async fn replay(prog: &SimProgram, cfg: &SimConfig, cases: &[ReplayCase]) ->
                 let v = runner.step(&step).await?;
                 if !ok(&v) {
                     opened = false;
-                    out.notes.push(format!("{at}: opening refused: {}", v["error"]));
+                    out.notes
+                        .push(format!("{at}: opening refused: {}", v["error"]));
                 }
             }
         }
@@ -168,7 +176,10 @@ pub async fn replay(prog: &SimProgram, cfg: &SimConfig, cases: &[ReplayCase]) ->
         }
         out.cases += 1;
         for f in &c.fills {
-            let (di, dj) = (prog.markets[f.asset].decimals, prog.markets[f.liab].decimals);
+            let (di, dj) = (
+                prog.markets[f.asset].decimals,
+                prog.markets[f.liab].decimals,
+            );
             let step = Step::Liquidate {
                 account: name.clone(),
                 asset: sym(f.asset).to_string(),

@@ -165,10 +165,17 @@ impl<'p> Live<'p> {
         }
         let a = &mut self.acct[i];
         a.version = a.version.wrapping_add(1);
-        let armed = self
-            .buf
-            .arm(&mut self.triggers, i as u32, a.version, h.maint.to_num::<f64>());
-        a.state = if armed { State::Watching } else { State::Closed };
+        let armed = self.buf.arm(
+            &mut self.triggers,
+            i as u32,
+            a.version,
+            h.maint.to_num::<f64>(),
+        );
+        a.state = if armed {
+            State::Watching
+        } else {
+            State::Closed
+        };
     }
 
     /// Liquidatable now: queued for the liquidators; else armed again.
@@ -221,7 +228,13 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
             };
             n
         ],
-        triggers: Triggers::new(&path.prices.iter().map(|p| p.first().copied().unwrap_or(1.0)).collect::<Vec<f64>>()),
+        triggers: Triggers::new(
+            &path
+                .prices
+                .iter()
+                .map(|p| p.first().copied().unwrap_or(1.0))
+                .collect::<Vec<f64>>(),
+        ),
         recheck: Vec::new(),
         evaluations: 0,
         buf: Loaded::new(book),
@@ -365,7 +378,13 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
             let sampling = opts.policy == Policy::Scalpel && started_unflagged && opts.samples > 0;
             let before: Vec<(usize, u64, u64)> = if sampling {
                 r.clone()
-                    .map(|k| (usize::from(book.markets[k]), live.bal[k].deposit, live.bal[k].debt))
+                    .map(|k| {
+                        (
+                            usize::from(book.markets[k]),
+                            live.bal[k].deposit,
+                            live.bal[k].debt,
+                        )
+                    })
                     .collect()
             } else {
                 Vec::new()
@@ -392,7 +411,14 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
                     being: &mut being,
                     unit: &u[..*len],
                 };
-                liquidate(opts.policy, prog, &mut target, before_h, &mut capital, &mut fills)
+                liquidate(
+                    opts.policy,
+                    prog,
+                    &mut target,
+                    before_h,
+                    &mut capital,
+                    &mut fills,
+                )
             };
             live.acct[i].being = being;
             if fills.is_empty() {
@@ -411,9 +437,10 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
                 let repaid = f.repay as f64 * unit[ml];
                 let seized = f.seized as f64 * unit[ma];
                 let (protocol, insurance) = match f.split {
-                    Some((_, ins, tre)) => {
-                        (ins.saturating_add(tre) as f64 * unit[ma], ins as f64 * unit[ma])
-                    }
+                    Some((_, ins, tre)) => (
+                        ins.saturating_add(tre) as f64 * unit[ma],
+                        ins as f64 * unit[ma],
+                    ),
                     None => {
                         let pen = (seized - repaid).max(0.0);
                         (pen * share_protocol, pen * share_ins)

@@ -139,7 +139,10 @@ pub fn load(text: &str, origin: &str, name: &str) -> Result<EventFacts> {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         if !header {
             if cells != ["event", "asset", "date", "open", "high", "low", "close"] {
-                bail!("{}: the header must be event,asset,date,open,high,low,close", at());
+                bail!(
+                    "{}: the header must be event,asset,date,open,high,low,close",
+                    at()
+                );
             }
             header = true;
             continue;
@@ -176,7 +179,10 @@ pub fn load(text: &str, origin: &str, name: &str) -> Result<EventFacts> {
         if day.high.is_some_and(|h| known.iter().any(|&p| p > h))
             || day.low.is_some_and(|l| known.iter().any(|&p| p < l))
         {
-            bail!("{}: the high must be the largest and the low the smallest price", at());
+            bail!(
+                "{}: the high must be the largest and the low the smallest price",
+                at()
+            );
         }
         rows.push((
             cells[1].to_string(),
@@ -221,7 +227,10 @@ pub fn load(text: &str, origin: &str, name: &str) -> Result<EventFacts> {
         *slot = facts;
     }
     if assets.len() > 2 {
-        bail!("event {name:?} has {} assets; the simulation takes one or two", assets.len());
+        bail!(
+            "event {name:?} has {} assets; the simulation takes one or two",
+            assets.len()
+        );
     }
     for a in &mut assets {
         fill_gaps(a);
@@ -244,13 +253,15 @@ fn fill_gaps(a: &mut AssetFacts) {
         if a.days[k].open.is_none() && k > 0 {
             if let Some(c) = a.days[k - 1].close {
                 a.days[k].open = Some(c);
-                a.filled.push(format!("{} open = previous close", a.days[k].date));
+                a.filled
+                    .push(format!("{} open = previous close", a.days[k].date));
             }
         }
         if a.days[k].close.is_none() {
             if let Some(o) = a.days.get(k + 1).and_then(|d| d.open) {
                 a.days[k].close = Some(o);
-                a.filled.push(format!("{} close = next open", a.days[k].date));
+                a.filled
+                    .push(format!("{} close = next open", a.days[k].date));
             }
         }
     }
@@ -259,7 +270,8 @@ fn fill_gaps(a: &mut AssetFacts) {
         // In time order an open comes first, then the extremes (order unknown), then the close.
         if let Some(p) = d0.high.or(d0.low).or(d0.close) {
             d0.open = Some(p);
-            a.filled.push(format!("{} open = first fact of the day", d0.date));
+            a.filled
+                .push(format!("{} open = first fact of the day", d0.date));
         }
     }
 }
@@ -288,7 +300,13 @@ mod tests {
         assert_eq!(sol.days[3].open, Some(29.60));
         assert_eq!(sol.days[4].close, Some(13.94));
         assert_eq!(sol.days[5].open, Some(13.94)); // previous close
-        assert_eq!(sol.days[1], Day { date: "2022-11-06".into(), ..Day::default() });
+        assert_eq!(
+            sol.days[1],
+            Day {
+                date: "2022-11-06".into(),
+                ..Day::default()
+            }
+        );
         assert_eq!(sol.range(), (12.51, 38.55));
 
         let mar = load(BUNDLED, "data/crashes.csv", "mar_2020").unwrap();
@@ -300,7 +318,10 @@ mod tests {
         assert_eq!(may.days(), 5);
 
         let e = load(BUNDLED, "data/crashes.csv", "luna_2022").unwrap_err();
-        assert!(format!("{e}").contains("ftx_2022, may_2021, mar_2020"), "{e}");
+        assert!(
+            format!("{e}").contains("ftx_2022, may_2021, mar_2020"),
+            "{e}"
+        );
     }
 
     #[test]

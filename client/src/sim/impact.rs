@@ -120,6 +120,9 @@ mod tests {
         let mut c = cfg(ImpactModel::Linear);
         c.daily_volume_usd.clear();
         let e = Impact::new(&c, &assets, 1).unwrap_err();
-        assert!(format!("{e}").contains("daily_volume_usd has no SOL"), "{e}");
+        assert!(
+            format!("{e}").contains("daily_volume_usd has no SOL"),
+            "{e}"
+        );
     }
 }

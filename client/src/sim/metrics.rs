@@ -188,7 +188,10 @@ impl Stat {
 pub fn rows(m: &RunMetrics, assets: &[String]) -> Vec<(String, f64)> {
     let mut out = vec![
         ("collateral taken (USD)".to_string(), m.collateral_taken_usd),
-        ("collateral taken (% of liquidated accounts')".to_string(), m.collateral_taken_pct),
+        (
+            "collateral taken (% of liquidated accounts')".to_string(),
+            m.collateral_taken_pct,
+        ),
         ("penalties paid (USD)".to_string(), m.penalties_usd),
         ("accounts liquidated".to_string(), m.accounts_liquidated),
         ("accounts wiped out".to_string(), m.accounts_wiped_out),
@@ -201,9 +204,18 @@ pub fn rows(m: &RunMetrics, assets: &[String]) -> Vec<(String, f64)> {
     out.extend([
         ("liquidations".to_string(), m.liquidations),
         ("repaid (USD)".to_string(), m.repaid_usd),
-        ("worst minute: liquidations".to_string(), m.worst_minute_liquidations),
-        ("worst minute: repaid (USD)".to_string(), m.worst_minute_volume_usd),
-        ("median loss per liquidated account (USD)".to_string(), m.median_loss_usd),
+        (
+            "worst minute: liquidations".to_string(),
+            m.worst_minute_liquidations,
+        ),
+        (
+            "worst minute: repaid (USD)".to_string(),
+            m.worst_minute_volume_usd,
+        ),
+        (
+            "median loss per liquidated account (USD)".to_string(),
+            m.median_loss_usd,
+        ),
     ]);
     out
 }
@@ -230,7 +242,7 @@ mod tests {
         assert_eq!(m.worst_minute_volume_usd, 150.0);
         assert!((m.collateral_taken_usd - 168.5).abs() < 1e-9);
         assert!((m.collateral_taken_pct - 100.0 * 168.5 / 1200.0).abs() < 1e-9);
-        assert!((m.median_loss_usd - 4.5).abs() < 1e-9); // (7.5 + 1) / 2
+        assert!((m.median_loss_usd - 4.25).abs() < 1e-9); // (7.5 + 1) / 2
         assert_eq!((m.bad_debt_usd, m.insurance_used_usd), (20.0, 11.5));
         assert!((m.extra_drawdown_pct[0] - 10.0).abs() < 1e-9);
     }

@@ -173,13 +173,23 @@ pub fn simulate(s: &Setup, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<M
                         path: p,
                         policy,
                         keep_prices: p == 0,
-                        samples: if policy == Policy::Scalpel { per_path } else { 0 },
+                        samples: if policy == Policy::Scalpel {
+                            per_path
+                        } else {
+                            0
+                        },
                         sample_seed: s.cfg.seed ^ SAMPLE_SEED,
                     },
                 )
                 .with_context(|| format!("path {p}, policy {}", policy.name()))?;
                 if std::env::var_os("SIM_DEBUG").is_some() {
-                    eprintln!("{} {:.3}s evals {} liqs {}", policy.name(), t0.elapsed().as_secs_f64(), r.evaluations, r.metrics.liquidations);
+                    eprintln!(
+                        "{} {:.3}s evals {} liqs {}",
+                        policy.name(),
+                        t0.elapsed().as_secs_f64(),
+                        r.evaluations,
+                        r.metrics.liquidations
+                    );
                 }
                 out.metrics.push(r.metrics);
                 out.market.extend(r.market_prices);
@@ -337,7 +347,8 @@ pub fn report(s: &Setup, mc: &MonteCarlo, cc: CrossCheck, crosscheck_seconds: f6
             PolicyReport { policy, rows }
         })
         .collect();
-    let account_steps = (s.pop.accounts.len() * s.model.steps() * s.cfg.paths * Policy::ALL.len()) as f64;
+    let account_steps =
+        (s.pop.accounts.len() * s.model.steps() * s.cfg.paths * Policy::ALL.len()) as f64;
     let mut kinds: Vec<(String, usize)> = s
         .cfg
         .population
@@ -388,7 +399,8 @@ pub fn run(
     let mc = simulate(&s, progress)?;
     let cases = select_cases(mc.cases.clone(), s.cfg.crosscheck_samples, s.cfg.seed);
     let t0 = Instant::now();
-    let cc = crosscheck(&s, &cases).map_err(|e| anyhow!("cross-check against the program: {e:#}"))?;
+    let cc =
+        crosscheck(&s, &cases).map_err(|e| anyhow!("cross-check against the program: {e:#}"))?;
     let r = report(&s, &mc, cc, t0.elapsed().as_secs_f64());
     Ok((s, mc, r))
 }

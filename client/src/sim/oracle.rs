@@ -7,7 +7,9 @@
 use super::config::OracleConfig;
 use super::program::{SimMarket, T0};
 use anyhow::{anyhow, bail, Result};
-use scalpel::oracle::{check_price, normalized, OracleConfig as ProgramOracle, OraclePrice, RawDetail, RawPrice};
+use scalpel::oracle::{
+    check_price, normalized, OracleConfig as ProgramOracle, OraclePrice, RawDetail, RawPrice,
+};
 
 /// Exponent of every simulated publication.
 pub const EXPO: i32 = -8;
@@ -31,19 +33,30 @@ pub struct Tick {
 
 /// The publication of `price` USD whose step moved the price by `ret` (log return), at step
 /// `step`, for market `m`.
-pub fn publish(m: &SimMarket, price: f64, ret: f64, step: usize, cfg: &OracleConfig) -> Result<Tick> {
+pub fn publish(
+    m: &SimMarket,
+    price: f64,
+    ret: f64,
+    step: usize,
+    cfg: &OracleConfig,
+) -> Result<Tick> {
     let (mantissa, expo) = match m.fixed {
         Some(f) => f,
         None => {
             let scaled = (price * 1e8).round();
             if !(scaled.is_finite() && scaled >= 1.0 && scaled < i64::MAX as f64) {
-                bail!("{} price {price} cannot be published at exponent -8", m.symbol);
+                bail!(
+                    "{} price {price} cannot be published at exponent -8",
+                    m.symbol
+                );
             }
             (scaled as i64, EXPO)
         }
     };
     let width = cfg.conf_base_bps / 1e4 + cfg.conf_per_return * ret.abs();
-    let conf = (mantissa as f64 * width).round().clamp(0.0, u64::MAX as f64) as u64;
+    let conf = (mantissa as f64 * width)
+        .round()
+        .clamp(0.0, u64::MAX as f64) as u64;
     let now = T0 + step as i64 * 60;
     let raw = RawPrice {
         price: mantissa,

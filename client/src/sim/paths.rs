@@ -66,7 +66,12 @@ pub struct PathModel {
 
 /// Rogers–Satchell or Parkinson daily volatility of a day (module docs); `None` without enough
 /// facts.
-pub fn day_vol(open: Option<f64>, high: Option<f64>, low: Option<f64>, close: Option<f64>) -> Option<f64> {
+pub fn day_vol(
+    open: Option<f64>,
+    high: Option<f64>,
+    low: Option<f64>,
+    close: Option<f64>,
+) -> Option<f64> {
     if high.is_none() && low.is_none() {
         return None;
     }
@@ -165,9 +170,8 @@ impl AssetModel {
             let ((a, xa), (b, xb)) = (w[0], w[1]);
             let span = (b - a) as f64;
             let lin = |t: usize| xa + (xb - xa) * (t - a) as f64 / span;
-            let dev = |t: usize| {
-                noise[t] - noise[a] - (noise[b] - noise[a]) * (t - a) as f64 / span
-            };
+            let dev =
+                |t: usize| noise[t] - noise[a] - (noise[b] - noise[a]) * (t - a) as f64 / span;
             // The largest scale that keeps the whole segment inside its bounds.
             let mut s: f64 = 1.0;
             for t in a + 1..b {
@@ -326,6 +330,9 @@ mod tests {
         let m = PathModel::new(&facts, 1, 0.9, 1.0);
         // 11-05..11-07 and 11-10 have no range: the calmest calibrated day (11-08).
         let v = &m.assets[0].daily_vol;
-        assert!(close(v[0], v[3]) && close(v[5], v[3]) && v[4] > v[3], "{v:?}");
+        assert!(
+            close(v[0], v[3]) && close(v[5], v[3]) && v[4] > v[3],
+            "{v:?}"
+        );
     }
 }

@@ -27,6 +27,7 @@ pub enum Policy {
     /// Aave v3's close factor.
     AaveV3,
     /// A fixed 20% close factor.
+    #[serde(rename = "close_factor_20")]
     CloseFactor20,
 }
 
@@ -346,8 +347,7 @@ fn close_factor(
             break;
         }
         let (debts, deposits) = (ranked(t, true), ranked(t, false));
-        let (Some(&li), Some(&ai)) = (debts.as_slice().first(), deposits.as_slice().first())
-        else {
+        let (Some(&li), Some(&ai)) = (debts.as_slice().first(), deposits.as_slice().first()) else {
             break;
         };
         let debt = t.positions[li].debt;

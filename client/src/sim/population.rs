@@ -84,7 +84,11 @@ pub fn generate(
         let dep_total: f64 = mix.deposits.values().sum();
         for (sym, share) in &mix.deposits {
             let m = prog.market(sym).ok_or_else(|| anyhow!("no market {sym}"))?;
-            let units = natives(collateral * share / dep_total, &ticks[m], prog.markets[m].decimals)?;
+            let units = natives(
+                collateral * share / dep_total,
+                &ticks[m],
+                prog.markets[m].decimals,
+            )?;
             positions.push(prog.position(m, units, false, &ticks[m].price)?);
             markets.push(m);
         }
@@ -101,7 +105,11 @@ pub fn generate(
             markets.truncate(first_debt);
             for (sym, share) in &mix.borrows {
                 let m = prog.market(sym).ok_or_else(|| anyhow!("no market {sym}"))?;
-                let wl = prog.markets[m].market.liab_weight_init.get().to_num::<f64>();
+                let wl = prog.markets[m]
+                    .market
+                    .liab_weight_init
+                    .get()
+                    .to_num::<f64>();
                 let usd = asset_init * usage * scale * share / debt_total_share / wl;
                 let units = natives(usd, &ticks[m], prog.markets[m].decimals)?;
                 positions.push(prog.position(m, units, true, &ticks[m].price)?);

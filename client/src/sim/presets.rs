@@ -50,10 +50,7 @@ pub fn preset(name: &str) -> Result<SimConfig> {
             model: ImpactModel::Linear,
             bps_per_pct_volume: 100.0,
             half_life_minutes: 30.0,
-            daily_volume_usd: volume
-                .iter()
-                .map(|(s, v)| (s.to_string(), *v))
-                .collect(),
+            daily_volume_usd: volume.iter().map(|(s, v)| (s.to_string(), *v)).collect(),
         },
         protocol: ProtocolSpec::default(),
         markets,

@@ -69,7 +69,11 @@ impl SimProgram {
                 .apply(MarketParams::default(), m.decimals)
                 .with_context(|| format!("market {}", m.symbol))?;
             params.validate().map_err(|e| {
-                anyhow!("market {}: parameters refused by the program: {}", m.symbol, e.name())
+                anyhow!(
+                    "market {}: parameters refused by the program: {}",
+                    m.symbol,
+                    e.name()
+                )
             })?;
             if m.decimals > 12 {
                 bail!("market {}: at most 12 decimals", m.symbol);

@@ -40,8 +40,10 @@ fn one_account(policy: Policy, sol: u64, usdc: u64) -> RunResult {
     let pop = Population {
         accounts: vec![SimAccount {
             positions: vec![
-                prog.position(0, sol * 1_000_000_000, false, &t[0].price).unwrap(),
-                prog.position(1, usdc * 1_000_000, true, &t[1].price).unwrap(),
+                prog.position(0, sol * 1_000_000_000, false, &t[0].price)
+                    .unwrap(),
+                prog.position(1, usdc * 1_000_000, true, &t[1].price)
+                    .unwrap(),
             ],
             markets: vec![0, 1],
             kind: 0,
@@ -136,7 +138,10 @@ fn no_impact_means_no_cascade() {
     for (k, runs) in mc.runs.iter().enumerate() {
         assert!(runs[0].liquidations > 0.0, "policy {k} liquidated nothing");
         assert_eq!(runs[0].extra_drawdown_pct, vec![0.0]);
-        assert_eq!(mc.path0_market[k], mc.path0, "policy {k}: the market price is the path's");
+        assert_eq!(
+            mc.path0_market[k], mc.path0,
+            "policy {k}: the market price is the path's"
+        );
     }
     // The same population and path with a thin market: the sales push the price lower.
     cfg.impact.model = ImpactModel::Linear;

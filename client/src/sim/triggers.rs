@@ -69,7 +69,13 @@ impl Ladder {
     /// Entries the price `p` reaches: falling triggers at or above it, rising ones at or below.
     fn fire(&mut self, p: f64, out: &mut Vec<(u32, u32)>) {
         let bp = self.bucket(p);
-        let fires = |e: &Entry| if self.rising { e.price <= p } else { e.price >= p };
+        let fires = |e: &Entry| {
+            if self.rising {
+                e.price <= p
+            } else {
+                e.price >= p
+            }
+        };
         if (!self.rising && self.edge < bp) || (self.rising && self.edge > bp) {
             return;
         }
