@@ -12,6 +12,7 @@ const SIZE: (u32, u32) = (1000, 600);
 fn color(p: Policy) -> RGBColor {
     match p {
         Policy::Scalpel => RGBColor(31, 119, 180),
+        Policy::ScalpelScaled => RGBColor(23, 190, 207),
         Policy::Binary => RGBColor(214, 39, 40),
         Policy::AaveV3 => RGBColor(44, 160, 44),
         Policy::CloseFactor20 => RGBColor(148, 103, 189),

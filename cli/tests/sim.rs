@@ -42,7 +42,13 @@ fn a_small_ftx_run_agrees_with_the_program() {
         .iter()
         .map(|p| p["policy"].as_str().unwrap())
         .collect();
-    for p in ["scalpel", "binary", "aave_v3", "close_factor_20"] {
+    for p in [
+        "scalpel",
+        "scalpel_scaled",
+        "binary",
+        "aave_v3",
+        "close_factor_20",
+    ] {
         assert!(policies.contains(&p), "{policies:?}");
     }
     // Each policy reports every measure with its distribution, and liquidates something on

@@ -23,6 +23,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// Scalpel liquidations replayed as real transactions (at least 50 by default).
     pub crosscheck_samples: usize,
+    /// The "Scalpel scaled" policy's `π_min`, bps, in every market: the health-scaled penalty
+    /// (`PenaltyCurve`) from `π_min` at a health ratio of 1 to the market's full penalty `π` at
+    /// the protocol's `full_penalty_health_ratio` (`r_full`, default 0.95) and below.
+    pub scaled_penalty_min_bps: u16,
     /// The crash.
     pub event: EventConfig,
     /// Oracle publication.

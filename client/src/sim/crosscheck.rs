@@ -185,6 +185,8 @@ pub async fn replay(
                 asset: sym(f.asset).to_string(),
                 liab: sym(f.liab).to_string(),
                 max_repay: (f.max_repay != u64::MAX).then(|| format_amount(f.max_repay, dj)),
+                mode: None,
+                liquidator: None,
             };
             let v = runner.step(&step).await?;
             out.replayed += 1;

@@ -1,5 +1,7 @@
 //! The liquidation designs compared, all on the program's math: Scalpel is `plan_liquidation`
-//! itself (target `health_end = 0`, buffer, surplus cap, dust rules, split); the others are the
+//! itself (target `health_end = 0`, buffer, surplus cap, dust rules, split) at the market's flat
+//! penalty, Scalpel scaled the same plan with the health-scaled penalty (`PenaltyCurve`:
+//! `π_min` at a health ratio of 1 up to `π` at `r_full`); the others are the
 //! program's `alternative` (a repay at the full penalty `π`, capped by the collateral) with the
 //! amount each design repays:
 //!
@@ -12,7 +14,9 @@
 //! within the liquidators' capital. Weights and penalty are the markets' for all four.
 
 use super::program::SimProgram;
-use scalpel::math::liquidation::{alternative, plan_liquidation_from, LiquidationPlan};
+use scalpel::math::liquidation::{
+    alternative, plan_liquidation_from, LiquidationPlan, PenaltyCurve,
+};
 use scalpel::math::{compute_maint_health, Health, HealthPosition, I80F48};
 use serde::Serialize;
 
@@ -20,8 +24,10 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
-    /// The program's exact partial liquidation.
+    /// The program's exact partial liquidation, flat penalty.
     Scalpel,
+    /// The same with the health-scaled penalty (issue 11).
+    ScalpelScaled,
     /// All debt and the collateral for it at the first breach, full penalty.
     Binary,
     /// Aave v3's close factor.
@@ -33,8 +39,9 @@ pub enum Policy {
 
 impl Policy {
     /// Every policy, in report order.
-    pub const ALL: [Policy; 4] = [
+    pub const ALL: [Policy; 5] = [
         Policy::Scalpel,
+        Policy::ScalpelScaled,
         Policy::Binary,
         Policy::AaveV3,
         Policy::CloseFactor20,
@@ -44,6 +51,7 @@ impl Policy {
     pub fn name(self) -> &'static str {
         match self {
             Policy::Scalpel => "scalpel",
+            Policy::ScalpelScaled => "scalpel_scaled",
             Policy::Binary => "binary",
             Policy::AaveV3 => "aave_v3",
             Policy::CloseFactor20 => "close_factor_20",
@@ -54,7 +62,7 @@ impl Policy {
     /// hysteresis) for Scalpel, a negative maintenance health for the others.
     pub fn liquidatable(self, h: &Health, being: bool) -> bool {
         match self {
-            Policy::Scalpel => h.is_liquidatable(being),
+            Policy::Scalpel | Policy::ScalpelScaled => h.is_liquidatable(being),
             _ => h.maint < I80F48::ZERO,
         }
     }
@@ -180,7 +188,8 @@ pub fn liquidate(
     fills: &mut Vec<Fill>,
 ) -> Option<Health> {
     match policy {
-        Policy::Scalpel => scalpel(prog, t, before, capital, fills),
+        Policy::Scalpel => scalpel(prog, t, before, capital, fills, false),
+        Policy::ScalpelScaled => scalpel(prog, t, before, capital, fills, true),
         Policy::Binary => binary(prog, t, before, capital, fills),
         Policy::AaveV3 | Policy::CloseFactor20 => {
             close_factor(policy, prog, t, before, capital, fills)
@@ -207,13 +216,15 @@ fn apply(
 }
 
 /// The keeper's chaining: each call takes the pair whose plan restores the most health, until
-/// `health_end ≥ 0` (the program clears the flag) or nothing more can be planned.
+/// `health_end ≥ 0` (the program clears the flag) or nothing more can be planned. `scaled`:
+/// the markets' health-scaled curves instead of their flat penalties.
 fn scalpel(
     prog: &SimProgram,
     t: &mut Target,
     mut before: Health,
     capital: &mut f64,
     fills: &mut Vec<Fill>,
+    scaled: bool,
 ) -> Option<Health> {
     let params = &prog.liquidation;
     let mut after = None;
@@ -230,7 +241,12 @@ fn scalpel(
                 continue;
             }
             for ai in (0..n).filter(|&k| t.valid[k] && t.positions[k].deposit > 0) {
-                let penalty = prog.markets[usize::from(t.markets[ai])].penalty;
+                let m = &prog.markets[usize::from(t.markets[ai])];
+                let penalty = if scaled {
+                    m.scaled
+                } else {
+                    PenaltyCurve::flat(m.penalty)
+                };
                 let Ok(p) = plan_liquidation_from(
                     before,
                     t.positions,

@@ -30,6 +30,7 @@ pub fn preset(name: &str) -> Result<SimConfig> {
         accounts: 10_000,
         seed: 1,
         crosscheck_samples: 60,
+        scaled_penalty_min_bps: 200,
         event: EventConfig {
             name: name.to_string(),
             facts: None,

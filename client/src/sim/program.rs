@@ -9,7 +9,7 @@ use crate::units::price_mantissa;
 use anyhow::{anyhow, bail, Context, Result};
 use bytemuck::Zeroable;
 use scalpel::instructions::market_add::set_market_params;
-use scalpel::math::liquidation::LiquidationParams;
+use scalpel::math::liquidation::{LiquidationParams, PenaltyCurve};
 use scalpel::math::{HealthPosition, WrappedI80F48, I80F48};
 use scalpel::oracle::OraclePrice;
 use scalpel::params::{MarketParams, ProtocolParams};
@@ -29,8 +29,12 @@ pub struct SimMarket {
     pub params: MarketParams,
     /// The market account as `market_add` and the activation leave it (indices at one).
     pub market: Box<Market>,
-    /// Penalty `π` in force.
+    /// Penalty `π` in force (flat: the "Scalpel" policy and the alternatives).
     pub penalty: I80F48,
+    /// The health-scaled curve of the "Scalpel scaled" policy: the market with
+    /// `liquidation_penalty_min_bps` set to the run's `scaled_penalty_min_bps`, read back with
+    /// the program's `penalty_curve_at`.
+    pub scaled: PenaltyCurve,
     /// Index of its asset in the event's paths; `None` for a fixed price.
     pub asset: Option<usize>,
     /// A fixed price's `(mantissa, expo)`.
@@ -89,6 +93,25 @@ impl SimProgram {
             let penalty = market
                 .penalty_at(T0)
                 .map_err(|e| anyhow!("market {}: {e}", m.symbol))?;
+            let scaled_params = MarketParams {
+                liquidation_penalty_min_bps: cfg
+                    .scaled_penalty_min_bps
+                    .min(params.liquidation_penalty_bps),
+                ..params
+            };
+            scaled_params.validate().map_err(|e| {
+                anyhow!(
+                    "market {}: scaled_penalty_min_bps refused by the program: {}",
+                    m.symbol,
+                    e.name()
+                )
+            })?;
+            let mut scaled_market = market.clone();
+            set_market_params(&mut scaled_market, &scaled_params)
+                .map_err(|e| anyhow!("market {}: {e}", m.symbol))?;
+            let scaled = scaled_market
+                .penalty_curve_at(T0)
+                .map_err(|e| anyhow!("market {}: {e}", m.symbol))?;
             let (asset, fixed) = match &m.price {
                 Some(p) => (
                     None,
@@ -114,6 +137,7 @@ impl SimProgram {
                 params,
                 market,
                 penalty,
+                scaled,
                 asset,
                 fixed,
             });

@@ -92,6 +92,24 @@ fn one_account_under_each_policy() {
     assert!(close(r.metrics.collateral_taken_usd, 630.0));
     assert_eq!(r.metrics.accounts_wiped_out, 0.0);
 
+    // Scalpel scaled (π_min 2%, π 5%, r_full 0.95): the health ratio 720 / 750 = 0.96 gives
+    // π = 2% + 3% · 0.04 / 0.05 = 4.4%, κ = 1.02 − 1.044 · 0.9 = 0.0804 and x = 45 / 0.0804 =
+    // 559.701493 USDC for S = x · 1.044 / 80 = 7.304104483 SOL (scenarios/partial_scaled.toml
+    // checks the same plan in the bank).
+    let r = one_account(Policy::ScalpelScaled, 10, 750);
+    assert_eq!(r.metrics.liquidations, 1.0);
+    assert!(r.cases.is_empty(), "only flat Scalpel is replayed");
+    assert!(
+        close(r.metrics.repaid_usd, 559.701493),
+        "{}",
+        r.metrics.repaid_usd
+    );
+    assert!(
+        (r.metrics.collateral_taken_usd - 7.304104483 * 80.0).abs() < 1e-6,
+        "{}",
+        r.metrics.collateral_taken_usd
+    );
+
     // Binary: all 750 USDC, 750 · 1.05 / 80 = 9.84375 SOL.
     let r = one_account(Policy::Binary, 10, 750);
     assert_eq!(r.metrics.liquidations, 1.0);
