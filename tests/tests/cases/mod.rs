@@ -4,6 +4,7 @@ mod compute_units;
 mod fuzz;
 mod governance;
 mod keeper;
+mod keeper_scale;
 mod legacy_oracle;
 mod liquidation;
 mod liquidation_v2;
