@@ -152,11 +152,7 @@ pub fn simulate(s: &Setup, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<M
         .map(|p| -> Result<PathOut> {
             let mut rng = ChaCha8Rng::seed_from_u64(s.cfg.seed);
             rng.set_stream(p as u64 + 1);
-            let t0 = Instant::now();
             let path = s.model.draw(&mut rng);
-            if std::env::var_os("SIM_DEBUG").is_some() {
-                eprintln!("path {:.3}s", t0.elapsed().as_secs_f64());
-            }
             let mut out = PathOut {
                 metrics: Vec::new(),
                 path: None,
@@ -165,7 +161,6 @@ pub fn simulate(s: &Setup, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<M
                 evaluations: 0,
             };
             for policy in Policy::ALL {
-                let t0 = Instant::now();
                 let r = engine::run(
                     &prep,
                     &path,
@@ -182,15 +177,6 @@ pub fn simulate(s: &Setup, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<M
                     },
                 )
                 .with_context(|| format!("path {p}, policy {}", policy.name()))?;
-                if std::env::var_os("SIM_DEBUG").is_some() {
-                    eprintln!(
-                        "{} {:.3}s evals {} liqs {}",
-                        policy.name(),
-                        t0.elapsed().as_secs_f64(),
-                        r.evaluations,
-                        r.metrics.liquidations
-                    );
-                }
                 out.metrics.push(r.metrics);
                 out.market.extend(r.market_prices);
                 out.cases.extend(r.cases);
