@@ -218,7 +218,7 @@ impl SimConfig {
                 self.event.correlation
             );
         }
-        if !(self.event.vol_scale >= 0.0) {
+        if !non_negative(self.event.vol_scale) {
             bail!("event.vol_scale must be a non-negative number");
         }
         let finite_pos = |name: &str, v: f64| -> Result<()> {
@@ -253,7 +253,7 @@ impl SimConfig {
         }
         let symbols: Vec<&str> = self.markets.iter().map(|m| m.symbol.as_str()).collect();
         for m in &p.mix {
-            if !(m.weight > 0.0) || m.deposits.is_empty() || m.borrows.is_empty() {
+            if !positive(m.weight) || m.deposits.is_empty() || m.borrows.is_empty() {
                 bail!(
                     "population.mix {:?}: need weight > 0, deposits and borrows",
                     m.name
@@ -267,7 +267,7 @@ impl SimConfig {
                         symbols.join(", ")
                     );
                 }
-                if !(*share > 0.0) {
+                if !positive(*share) {
                     bail!("population.mix {:?}: share of {sym} must be > 0", m.name);
                 }
             }
@@ -283,6 +283,16 @@ impl SimConfig {
         }
         Ok(())
     }
+}
+
+/// `v > 0`, false for NaN.
+fn positive(v: f64) -> bool {
+    v > 0.0
+}
+
+/// `v ≥ 0`, false for NaN.
+fn non_negative(v: f64) -> bool {
+    v >= 0.0
 }
 
 /// `over` merged into `base`: tables key by key, anything else replaced.

@@ -126,7 +126,8 @@ pub fn per_native(d: u8) -> f64 {
 /// conversion of the simulation's `f64` into the program's integers).
 fn affordable(capital: f64, t: &Target, k: usize) -> u64 {
     let unit = t.unit[k];
-    if !(unit > 0.0) || !(capital > 0.0) {
+    // Written so that NaN buys nothing.
+    if unit.is_nan() || capital.is_nan() || unit <= 0.0 || capital <= 0.0 {
         return 0;
     }
     let v = capital / unit;

@@ -137,6 +137,9 @@ impl Triggers {
     /// price), `price[i]` its price now (USD per token) and `weight[i]` its maintenance weight
     /// (asset weight for a deposit, liability weight for a debt). Returns false when no price
     /// move can liquidate it (no debt, or no volatile position).
+    // The account and its positions' parallel views, as the engine holds them (a struct
+    // would only be built to be taken apart here).
+    #[allow(clippy::too_many_arguments)]
     pub fn arm(
         &mut self,
         account: u32,
@@ -159,7 +162,7 @@ impl Triggers {
             .filter(|&k| asset_of[k].is_some())
             .map(value)
             .sum();
-        if !(exposure > 0.0) {
+        if exposure.is_nan() || exposure <= 0.0 {
             return false;
         }
         let d = (maint / exposure).max(0.0);
