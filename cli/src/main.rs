@@ -14,6 +14,8 @@ mod localnet_cmd;
 mod oracle_inspect;
 mod quote_cmd;
 mod scenario_cmd;
+mod sim_cmd;
+mod sim_plots;
 mod stdout_guard;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +57,9 @@ enum Command {
     Localnet(localnet_cmd::LocalnetArgs),
     /// Write a new wallet keypair file (as `solana-keygen new -o FILE`) and print its address.
     Keygen(keygen_cmd::KeygenArgs),
+    /// Monte Carlo of a real crash: Scalpel against binary and close-factor liquidation on the
+    /// same paths and accounts, cascades included, cross-checked against the program.
+    Sim(sim_cmd::SimArgs),
 }
 
 /// `scalpel admin …`
@@ -93,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(args) => account_cmd::execute(&args),
         Command::Localnet(args) => localnet_cmd::execute(&args),
         Command::Keygen(args) => keygen_cmd::execute(&args),
+        Command::Sim(args) => sim_cmd::execute(&args),
     }
 }
 

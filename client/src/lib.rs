@@ -24,6 +24,8 @@ pub mod quote;
 pub mod rpc;
 #[cfg(feature = "local")]
 pub mod scenario;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod token;
 pub mod trade;
 pub mod units;

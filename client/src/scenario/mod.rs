@@ -17,7 +17,7 @@ use crate::{decode, ix, pda, Chain, LocalChain};
 use anyhow::{anyhow, bail, Context, Result};
 use scalpel::health_accounts::PriceAge;
 use scalpel::math::{compute_health, Health, HealthPosition};
-use scalpel::params::MarketParams;
+use scalpel::params::{MarketParams, ProtocolParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
@@ -71,6 +71,34 @@ pub struct ProtocolSpec {
     /// applies (decimal string, default 0.95); markets with `liquidation_penalty_min_bps` pay
     /// less above it.
     pub full_penalty_health_ratio: Option<String>,
+}
+
+impl ProtocolSpec {
+    /// `base` with every parameter given here replaced (the one conversion, shared by the
+    /// scenario runner and the crash simulation). Bounds are the program's to check.
+    pub fn apply(&self, base: ProtocolParams) -> Result<ProtocolParams> {
+        let mut params = base;
+        if let Some(b) = self.liquidation_buffer_bps {
+            params.liquidation_buffer_bps = b;
+        }
+        if let Some(sp) = self.split_bps {
+            params.split_bps = [sp.liquidator, sp.insurance, sp.treasury];
+        }
+        if let Some(d) = &self.dust_threshold_usd {
+            params.dust_threshold_micro_usd = parse_amount(d, 6).with_context(|| {
+                format!("dust_threshold_usd = {d:?}: a USD amount with at most 6 decimals")
+            })?;
+        }
+        if let Some(k) = &self.conf_multiplier {
+            params.conf_multiplier_bps =
+                parse_bps(k).with_context(|| format!("conf_multiplier = {k:?}"))?;
+        }
+        if let Some(r) = &self.full_penalty_health_ratio {
+            params.full_penalty_health_ratio_bps = u16::try_from(parse_bps(r)?)
+                .map_err(|_| anyhow!("full_penalty_health_ratio {r}: use a ratio below 1"))?;
+        }
+        Ok(params)
+    }
 }
 
 /// Penalty split in bps.

@@ -7,7 +7,7 @@ use super::{
     SCENARIO_T0,
 };
 use crate::local::oracle::Quote;
-use crate::units::{parse_amount, parse_bps};
+use crate::units::parse_amount;
 use crate::{ix, pda, token, LocalChain};
 use anyhow::{anyhow, bail, Context, Result};
 use scalpel::params::{MarketParams, ProtocolParams};
@@ -20,23 +20,7 @@ impl Runner {
         let chain = LocalChain::start(vec![]).await;
         let admin = chain.payer().insecure_clone();
         let mint_authority = Keypair::new();
-        let mut params = ProtocolParams::default();
-        if let Some(b) = s.protocol.liquidation_buffer_bps {
-            params.liquidation_buffer_bps = b;
-        }
-        if let Some(sp) = s.protocol.split_bps {
-            params.split_bps = [sp.liquidator, sp.insurance, sp.treasury];
-        }
-        if let Some(d) = &s.protocol.dust_threshold_usd {
-            params.dust_threshold_micro_usd = parse_amount(d, 6)?;
-        }
-        if let Some(k) = &s.protocol.conf_multiplier {
-            params.conf_multiplier_bps = parse_bps(k)?;
-        }
-        if let Some(r) = &s.protocol.full_penalty_health_ratio {
-            params.full_penalty_health_ratio_bps = u16::try_from(parse_bps(r)?)
-                .map_err(|_| anyhow!("full_penalty_health_ratio {r}: use a ratio below 1"))?;
-        }
+        let params = s.protocol.apply(ProtocolParams::default())?;
         // Listed markets are quarantined until their parameters apply after the timelock: the
         // run starts one timelock early so that the markets are live at SCENARIO_T0.
         let timelock = match &s.migration_config {

@@ -4,6 +4,7 @@ mod compute_units;
 mod fuzz;
 mod governance;
 mod keeper;
+mod keeper_scale;
 mod keeper_v2;
 mod legacy_oracle;
 mod liquidation;

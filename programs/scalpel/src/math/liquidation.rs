@@ -428,6 +428,24 @@ pub fn alternatives(
     liab: usize,
     penalty: I80F48,
 ) -> MathResult<(Alternative, Alternative)> {
+    let l = positions.get(liab).or_math_err()?;
+    Ok((
+        alternative(positions, asset, liab, penalty, l.debt)?,
+        alternative(positions, asset, liab, penalty, l.debt / 2)?,
+    ))
+}
+
+/// One alternative design's liquidation of the pair: `want` units of the liability repaid, at
+/// most what the collateral covers at the full penalty `π`, and the collateral seized for it at
+/// that penalty (any close factor, the whole debt for a full liquidation). Rounded as the plan
+/// rounds: the repay cap and the seizure truncate.
+pub fn alternative(
+    positions: &[HealthPosition],
+    asset: usize,
+    liab: usize,
+    penalty: I80F48,
+    want: u64,
+) -> MathResult<Alternative> {
     let a = positions.get(asset).or_math_err()?;
     let l = positions.get(liab).or_math_err()?;
     let one_p = I80F48::ONE.safe_add(penalty)?;
@@ -440,20 +458,17 @@ pub fn alternatives(
         .and_then(|q| native_amount(q, l.price, l.decimals))
         .and_then(floor_u64)
         .unwrap_or(u64::MAX);
-    let alt = |want: u64| -> MathResult<Alternative> {
-        let repay = want.min(x_coll);
-        Ok(Alternative {
+    let repay = want.min(x_coll);
+    Ok(Alternative {
+        repay,
+        seized: seize(
             repay,
-            seized: seize(
-                repay,
-                (l.price, l.decimals),
-                one_p,
-                (a.price, a.decimals),
-                a.deposit,
-            )?,
-        })
-    };
-    Ok((alt(l.debt)?, alt(l.debt / 2)?))
+            (l.price, l.decimals),
+            one_p,
+            (a.price, a.decimals),
+            a.deposit,
+        )?,
+    })
 }
 
 #[cfg(test)]
