@@ -85,6 +85,7 @@ impl Book {
             for (p, &m) in a.positions.iter().zip(&a.markets) {
                 let mut t = b.templates[m];
                 (t.deposit, t.debt, t.price, t.conf) = (p.deposit, p.debt, p.price, p.conf);
+                (t.ema_price, t.ema_conf) = (p.ema_price, p.ema_conf);
                 if t != *p {
                     bail!("account {i}: a position differs from its market's template");
                 }
