@@ -87,10 +87,7 @@ pub fn handler<'info>(
     let inputs: Vec<HealthPosition> = resolved.iter().map(|r| r.input).collect();
     let health_params = protocol.health_params()?;
     let h = compute_health(&inputs, &health_params)?;
-    let steady = inputs
-        .iter()
-        .all(|p| p.ema_price == p.price && p.ema_conf <= p.conf);
-    let init_spot = if steady {
+    let init_spot = if inputs.iter().all(HealthPosition::steady) {
         h.init
     } else {
         compute_init_at_spot(&inputs, &health_params)?

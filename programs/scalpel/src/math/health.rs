@@ -45,6 +45,14 @@ pub struct HealthPosition {
     pub liab_weight_maint: I80F48,
 }
 
+impl HealthPosition {
+    /// Whether the feed is steady (EMA at spot, its confidence no wider): initial health then
+    /// equals its spot-only figure, so callers can skip the EMA-bounded computation.
+    pub fn steady(&self) -> bool {
+        self.ema_price == self.price && self.ema_conf <= self.conf
+    }
+}
+
 /// Health of an account, in USD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Health {
@@ -116,7 +124,7 @@ pub fn biased_prices(
 /// liquidation stay on spot. Never above the spot-only figures (`p − min(k·c, m·p)` rises with
 /// `p` and falls with `c`).
 pub fn init_prices(p: &HealthPosition, params: &HealthParams) -> MathResult<(I80F48, I80F48)> {
-    if p.ema_price == p.price && p.ema_conf <= p.conf {
+    if p.steady() {
         return biased_prices(p.price, p.conf, params);
     }
     let conf = p.conf.max(p.ema_conf);
