@@ -80,6 +80,14 @@ pub enum GuardianKind {
     PauseLiquidations {
         secs: u32,
     },
+    /// The oracle guards tightened at once: the divergence limit lowered by `divergence_drop_bps`,
+    /// the net-borrow limit and the deposit-weight scaling threshold set to a percentage of
+    /// today's (a market without one gets `pct` · 1 000 USD); above 100% it loosens, refused.
+    TightenOracleGuards {
+        divergence_drop_bps: u16,
+        limit_pct: u8,
+        scale_pct: u8,
+    },
 }
 
 /// One step. `user` indexes the traders, `target` the holders (traders and lender), `market`
@@ -528,6 +536,13 @@ fn guardian_kind() -> impl Strategy<Value = GuardianKind> {
         2 => (0..=3_000u16).prop_map(|drop_bps| GuardianKind::LowerInitAssetWeight { drop_bps }),
         2 => (0..=5_000u16).prop_map(|raise_bps| GuardianKind::RaiseInitLiabWeight { raise_bps }),
         2 => (1..=5 * 3_600u32).prop_map(|secs| GuardianKind::PauseLiquidations { secs }),
+        2 => (0..=1_000u16, 10..=120u8, 10..=120u8).prop_map(
+            |(divergence_drop_bps, limit_pct, scale_pct)| GuardianKind::TightenOracleGuards {
+                divergence_drop_bps,
+                limit_pct,
+                scale_pct,
+            }
+        ),
     ]
 }
 
@@ -938,6 +953,32 @@ pub async fn run(w: &mut World, s: &Snap, a: &Action) -> Outcome {
                 ),
                 GuardianKind::PauseLiquidations { secs } => {
                     (GuardianAction::PauseLiquidations { secs }, true)
+                }
+                GuardianKind::TightenOracleGuards {
+                    divergence_drop_bps,
+                    limit_pct,
+                    scale_pct,
+                } => {
+                    let scaled = |v: u64, pct: u8| match v {
+                        u64::MAX => 1_000_000_000 * u64::from(pct),
+                        v => (v as u128 * u128::from(pct) / 100).min(u64::MAX as u128) as u64,
+                    };
+                    (
+                        GuardianAction::TightenOracleGuards {
+                            max_ema_divergence_bps: cur
+                                .max_ema_divergence_bps
+                                .saturating_sub(divergence_drop_bps),
+                            net_borrow_limit_micro_usd: scaled(
+                                cur.net_borrow_limit_micro_usd,
+                                limit_pct,
+                            ),
+                            deposit_weight_scale_start_micro_usd: scaled(
+                                cur.deposit_weight_scale_start_micro_usd,
+                                scale_pct,
+                            ),
+                        },
+                        true,
+                    )
                 }
             };
             let mint = on_market.then_some(&w.markets[m].mint);

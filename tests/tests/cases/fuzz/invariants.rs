@@ -16,12 +16,14 @@
 //! 5. A liquidatable account's priced pairs can be liquidated (simulated), exactly as the
 //!    shared plan says; a liquidation bounded by `Need` lands `health_end` on zero.
 //! 6. A user action at fixed prices and clock leaves no init-healthy account maint-unhealthy.
+//! 7. A market's net borrows in its window never exceed its net-borrow limit, valued at the spot
+//!    price of the borrow that raised them.
 
 use super::actions::{self, Class, Outcome};
 use super::{Stats, World};
 use scalpel::errors::ScalpelError;
 use scalpel::events::{BadDebtResolved, LiquidationEvent};
-use scalpel::health_accounts::PriceAge;
+use scalpel::health_accounts::{position_price, PriceAge};
 use scalpel::math::liquidation::{LiquidationPlan, RepayBound};
 use scalpel::math::{compute_health, fx, token_value_ceil, Health, HealthPosition, I80F48};
 use scalpel::state::{MarginAccount, Market, Protocol};
@@ -627,7 +629,50 @@ pub fn need_tolerance(s: &Snap, h: &Held, ai: usize, li: usize) -> Option<I80F48
         .checked_add(I80F48::from_num(1e-9))
 }
 
-/// Invariants 2 (indices), 3 and 6: what holds of one step.
+/// Invariant 7: after a landed borrow (prices and clock fixed within the step), every market
+/// whose window total it raised holds at most its limit, valued as the borrow was: the market's
+/// spot price under `PriceAge::RiskIncreasing`, rounded up.
+fn check_net_borrows(before: &Snap, after: &Snap, out: &Outcome) -> Vec<String> {
+    let mut v = Vec::new();
+    if out.landed("borrow").next().is_none() {
+        return v;
+    }
+    for (m, ((_, b), (_, a))) in before.markets.iter().zip(&after.markets).enumerate() {
+        let limit = a.guards.net_borrow_limit_micro_usd;
+        let raised = a.net_borrowed_in_window > b.net_borrowed_in_window
+            || a.net_borrow_window_start != b.net_borrow_window_start;
+        if limit == u64::MAX || !raised || a.net_borrowed_in_window == 0 {
+            continue;
+        }
+        let Some(oracle) = after.oracles.get(&a.oracle) else {
+            v.push(format!("market {m}: its oracle was not read"));
+            continue;
+        };
+        let price = position_price(
+            a,
+            -I80F48::ONE,
+            &oracle.owner,
+            &oracle.data,
+            after.now,
+            PriceAge::RiskIncreasing,
+        );
+        let value = price.ok().and_then(|p| {
+            token_value_ceil(a.net_borrowed_in_window, p.price.token_price, a.decimals).ok()
+        });
+        let bound = I80F48::from_num(limit).checked_div_int(1_000_000);
+        match (value, bound) {
+            (Some(value), Some(bound)) if value <= bound => {}
+            _ => v.push(format!(
+                "market {m}: {} native units borrowed net in the window are worth {value:?} USD, \
+                 over the limit of {limit} micro-USD",
+                a.net_borrowed_in_window
+            )),
+        }
+    }
+    v
+}
+
+/// Invariants 2 (indices), 3, 6 and 7: what holds of one step.
 pub fn check_step(before: &Snap, after: &Snap, out: &Outcome, _stats: &mut Stats) -> Vec<String> {
     let mut v = Vec::new();
     for t in &out.txs {
@@ -682,6 +727,7 @@ pub fn check_step(before: &Snap, after: &Snap, out: &Outcome, _stats: &mut Stats
         }
     }
 
+    v.extend(check_net_borrows(before, after, out));
     if out.class == Class::Position {
         for (i, hb) in before.holders.iter().enumerate() {
             let Some(hb) = hb else { continue };

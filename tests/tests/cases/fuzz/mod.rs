@@ -84,9 +84,14 @@ pub struct World {
 }
 
 /// THIN: an illiquid 8-decimal token at 0.50 USD with low asset weights, high liability
-/// weights, a 10% penalty and a wider confidence limit.
+/// weights, a 10% penalty and a wider confidence limit, and issue 12's guards switched on: at
+/// most 400 USD borrowed net per hour, and the init asset weight scaled down once its deposits
+/// are worth more than 5 000 USD (the traders' THIN alone is worth 10 000 USD each).
 pub fn thin_params() -> MarketParams {
     MarketParams {
+        net_borrow_window_secs: 3_600,
+        net_borrow_limit_micro_usd: 400_000_000,
+        deposit_weight_scale_start_micro_usd: 5_000_000_000,
         asset_weight_init_bps: 5_000,
         asset_weight_maint_bps: 6_000,
         liab_weight_init_bps: 15_000,
