@@ -44,6 +44,52 @@ fn localnet_serves_operates_and_stops_on_sigint() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("SOL now 80"));
+    // With `--ema` the account's EMA lags the spot (issue 12): the bytes say so.
+    let out = scalpel(&[
+        "localnet",
+        "price",
+        "SOL",
+        "80",
+        "--ema",
+        "90",
+        "--ema-conf",
+        "0.5",
+        "--rpc",
+        &rpc,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let set: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let oracle: solana_sdk::pubkey::Pubkey = set["oracle"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("oracle key");
+    let acct = client.get_account(&oracle).expect("oracle account");
+    let raw = scalpel::oracle::decode(
+        scalpel::oracle::OracleKind::PythPull,
+        &acct.owner,
+        &acct.data,
+    )
+    .expect("a PriceUpdateV2");
+    assert_eq!(
+        (set["mantissa"].as_i64(), set["emaMantissa"].as_i64()),
+        (Some(raw.price), Some(raw.ema_price))
+    );
+    assert_eq!(set["emaConfMantissa"].as_u64(), Some(raw.ema_conf));
+    assert_eq!(set["expo"].as_i64(), Some(i64::from(raw.expo)));
+    let usd = |m: f64| m / 10f64.powi(-raw.expo);
+    assert_eq!(
+        (
+            usd(raw.price as f64),
+            usd(raw.ema_price as f64),
+            usd(raw.ema_conf as f64)
+        ),
+        (80.0, 90.0, 0.5)
+    );
     let out = scalpel(&["localnet", "price", "DOGE", "1", "--rpc", &rpc]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

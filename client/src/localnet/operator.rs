@@ -2,7 +2,8 @@
 //! Pyth publisher, no faucet for arbitrary tokens and no clock to move):
 //!
 //! - `scalpel_markets []`: the program id and each market's symbol, mint, oracle, vault.
-//! - `scalpel_setPrice [symbol, price, conf?]`: publishes a fresh `PriceUpdateV2` now.
+//! - `scalpel_setPrice [symbol, price, conf?, ema?, emaConf?]`: publishes a fresh `PriceUpdateV2`
+//!   now, its EMA at `ema` (default: the price, a steady feed) with `emaConf` (default: `conf`).
 //! - `scalpel_warp [seconds, {"republish": bool}?]`: moves the clock's unix time forward and (by
 //!   default) publishes every market's price again at the new time.
 //! - `scalpel_fund [owner, asset, amount, {"token": bool}?]`: `SOL` airdrops lamports; a market
@@ -104,6 +105,8 @@ async fn set_price(node: Arc<Node>, p: Params) -> RpcResult {
         "price": price,
         "conf": conf,
         "mantissa": written.price,
+        "emaMantissa": written.ema.map_or(written.price, |e| e.0),
+        "emaConfMantissa": written.ema.map_or(written.conf, |e| e.1),
         "expo": written.expo,
         "publishTime": written.publish_time,
     }))
