@@ -142,6 +142,9 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
     units.insert("health_view", program_units(&view));
 
     let liq = env.user(&[(&env.usdc, 100_000_000_000)]).await;
+    // A liquidator that takes the debt into its own margin account (issue 11), funded by a
+    // USDC deposit.
+    let taker = env.depositor(&env.usdc, 100_000_000_000, 0).await;
     let liquidate = |pairs: &[(solana_sdk::pubkey::Pubkey, solana_sdk::pubkey::Pubkey)]| {
         ix::liquidate(
             &liquidate_accounts(&victim, &liq, &env.sol, &env.usdc),
@@ -177,6 +180,16 @@ async fn measure(positions: usize) -> BTreeMap<&'static str, u64> {
         bincode::serialize(&tx).unwrap().len() as u64
     };
     units.insert("liquidate tx bytes", tx_size);
+    // The same liquidation into the taker's account, simulated so that the wallet liquidation
+    // below meets the same state.
+    let into_account = env.to_account_ix(&victim, &taker, u64::MAX).await;
+    match env.chain.simulate(&[into_account], &[&taker.key]).await {
+        Ok(Ok(o)) => {
+            units.insert("liquidate_to_account", program_units(&o));
+        }
+        Ok(Err(f)) => panic!("liquidate_to_account: {} {:#?}", f.name, f.logs),
+        Err(e) => panic!("liquidate_to_account: {e:#}"),
+    }
     let out = env
         .send(&[liquidate(&pairs)], &[&liq.key])
         .await

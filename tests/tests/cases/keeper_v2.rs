@@ -7,7 +7,7 @@ use scalpel::health_accounts::PriceAge;
 use scalpel::math::I80F48;
 use scalpel_client::keeper::{profit, Keeper, KeeperConfig, Mode, PassSummary, ProfitConfig};
 use scalpel_client::token::ata;
-use scalpel_client::{health, ix, pda, token, units, Chain};
+use scalpel_client::{health, pda, token, units, Chain};
 use solana_sdk::{signature::Keypair, signer::Signer};
 
 /// The victim's margin account data (unchanged when the keeper left it alone).
@@ -29,16 +29,6 @@ async fn balances(env: &Env, account: &solana_sdk::pubkey::Pubkey) -> Vec<(u16, 
 
 async fn market_index(env: &Env, m: &MarketFixture) -> u16 {
     env.market(m).await.market_index
-}
-
-/// A bot whose only asset is `usdc` native USDC of collateral in its margin account (index 0):
-/// minted to it, deposited whole, so its token accounts hold nothing.
-async fn account_bot(env: &Env, usdc: u64) -> User {
-    let bot = env.user(&[(&env.usdc, usdc)]).await;
-    env.send(&[ix::deposit(&bot.mv(&env.usdc), usdc)], &[&bot.key])
-        .await
-        .unwrap();
-    bot
 }
 
 /// A bot with lamports and empty associated token accounts for both markets (wallet mode).
@@ -71,7 +61,7 @@ async fn account_mode_settles_in_the_bots_margin_account() {
     let env = Env::new().await;
     let (victim, _) = env.underwater().await;
     // The bot holds 300 USDC of collateral in its margin account and no tokens at all.
-    let bot = account_bot(&env, 300_000_000).await;
+    let bot = env.depositor(&env.usdc, 300_000_000, 0).await;
     let (sol, usdc) = (
         market_index(&env, &env.sol).await,
         market_index(&env, &env.usdc).await,
@@ -137,6 +127,46 @@ async fn account_mode_settles_in_the_bots_margin_account() {
     assert_eq!((s.liquidatable, s.liquidations), (0, 0));
 }
 
+/// Account mode when the bot's collateral carries only part of the plan (50 USDC against the
+/// 600 the full plan repays): the keeper's binary search on `max_repay` sends the largest
+/// liquidation after which the bot's own account stays init-healthy, and it lands: the bot's
+/// init health ends within a cent of zero, the victim is liquidated part of the way.
+#[tokio::test]
+async fn account_mode_takes_what_the_bots_collateral_carries() {
+    let env = Env::new().await;
+    let (victim, _) = env.underwater().await;
+    let full = view(&env, &victim)
+        .await
+        .plans
+        .into_iter()
+        .find(|p| p.asset_market_index == 0 && p.liab_market_index == 1)
+        .expect("a plan")
+        .repay;
+    assert_eq!(full, 600_000_000);
+    let bot = env.depositor(&env.usdc, 50_000_000, 0).await;
+    let keeper = Keeper::new(&env.chain, &bot.key, account_mode("0"));
+    let s = keeper.pass().await.unwrap();
+    assert_eq!(
+        (s.liquidated, s.liquidations, s.failures),
+        (1, 1, 0),
+        "{s:?}"
+    );
+    let e = &s.events[0];
+    assert!(
+        e.repaid > 50_000_000 && e.repaid < full,
+        "more than the bot's deposit, less than the full plan: {e:?}"
+    );
+    assert!(
+        e.end_after < 0.0,
+        "the victim is still short of target: {e:?}"
+    );
+    let init = health::fixed(view(&env, &bot).await.init);
+    assert!(
+        init >= I80F48::ZERO && init < I80F48::from_num(0.01),
+        "the bot's init health is used up, not overdrawn: {init}"
+    );
+}
+
 #[tokio::test]
 async fn account_mode_without_a_margin_account_says_how_to_make_one() {
     let env = Env::new().await;
@@ -158,7 +188,7 @@ async fn account_mode_without_a_margin_account_says_how_to_make_one() {
 async fn the_profit_check_skips_below_the_threshold_and_sends_above() {
     let env = Env::new().await;
     let (victim, _) = env.underwater().await;
-    let bot = account_bot(&env, 10_000_000_000).await;
+    let bot = env.depositor(&env.usdc, 10_000_000_000, 0).await;
     let before = data(&env, &victim).await;
 
     // The estimate the check makes, from the keeper's own plan (no priority fee: the estimate

@@ -4,19 +4,8 @@ use crate::program_test::*;
 use scalpel::events::{BadDebtResolved, FeesCollected, LiquidationEvent};
 use scalpel::math::I80F48;
 use scalpel::params::ProtocolParams;
-use scalpel_client::{events, health, ix, pda, token, Chain};
+use scalpel_client::{events, health, ix, pda, token};
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
-
-pub async fn view(env: &Env, u: &User) -> scalpel::instructions::HealthView {
-    let pairs = env.pairs(u, None, None).await;
-    let out = env
-        .chain
-        .simulate(&[ix::health_view(&u.account, &pairs)], &[&env.admin])
-        .await
-        .unwrap()
-        .unwrap();
-    health::decode_view(&out.return_data.unwrap()).unwrap()
-}
 
 #[tokio::test]
 async fn partial_liquidation_restores_the_target_exactly() {

@@ -2,59 +2,12 @@
 //! debt and the collateral, no tokens, no vault liquidity), and the health-scaled penalty
 //! checked to the native unit end to end.
 
-use super::liquidation::view;
 use crate::program_test::*;
 use scalpel::events::{LiquidationEvent, LIQUIDATION_MODE_ACCOUNT, LIQUIDATION_MODE_WALLET};
 use scalpel::math::I80F48;
 use scalpel::params::MarketParams;
-use scalpel_client::{events, health, ix, pda, Chain};
+use scalpel_client::{events, ix, pda, Chain};
 use solana_sdk::signature::{Keypair, Signer};
-
-/// `liq`'s margin account after depositing `usdc` native USDC from its wallet (its wallet then
-/// holds no SOL and no USDC).
-async fn funded_liquidator(env: &Env, usdc: u64) -> User {
-    let liq = env.user(&[(&env.usdc, usdc)]).await;
-    env.send(&[ix::deposit(&liq.mv(&env.usdc), usdc)], &[&liq.key])
-        .await
-        .expect("liquidator deposit");
-    liq
-}
-
-/// The `liquidate_to_account` of (SOL, USDC) of `victim` into `liq`'s account, with the health
-/// accounts the client derives from the shared plan and `MarginAccount::take_over`.
-async fn to_account(
-    env: &Env,
-    victim: &User,
-    liq: &User,
-    max_repay: u64,
-) -> solana_sdk::instruction::Instruction {
-    let plan = view(env, victim)
-        .await
-        .plans
-        .into_iter()
-        .find(|p| p.asset_market_index == 0 && p.liab_market_index == 1)
-        .expect("a plan");
-    let markets = env.markets().await;
-    let now = env.now().await;
-    let mine = env.margin(&liq.account).await;
-    let seized_share = plan.to_liquidator;
-    let repay = plan.repay.min(max_repay);
-    let after = health::pairs_after_take_over(&mine, &markets, (0, seized_share), (1, repay), now)
-        .expect("pairs after");
-    let theirs = env.pairs(victim, None, None).await;
-    ix::liquidate_to_account(
-        &ix::LiquidateToAccountAccounts {
-            liquidatee: victim.account,
-            asset_mint: env.sol.mint,
-            liab_mint: env.usdc.mint,
-            liquidator: liq.key.pubkey(),
-            liquidator_account: liq.account,
-        },
-        max_repay,
-        &theirs,
-        &after,
-    )
-}
 
 /// A liquidator with only USDC collateral and no SOL or debt tokens liquidates a SOL/USDC
 /// account: the liquidatee gets exactly the plan `liquidate` would execute, the liquidator's
@@ -63,7 +16,7 @@ async fn to_account(
 async fn liquidator_with_only_usdc_collateral_liquidates_into_its_account() {
     let env = Env::new().await;
     let (victim, _) = env.underwater().await;
-    let liq = funded_liquidator(&env, 2_000_000_000).await;
+    let liq = env.depositor(&env.usdc, 2_000_000_000, 0).await;
     let plan = view(&env, &victim).await.plans[0];
     assert_eq!(
         plan.repay, 600_000_000,
@@ -80,7 +33,7 @@ async fn liquidator_with_only_usdc_collateral_liquidates_into_its_account() {
     let sol_vault = env.balance(&env.sol.vault()).await;
     let out = env
         .send(
-            &[to_account(&env, &victim, &liq, u64::MAX).await],
+            &[env.to_account_ix(&victim, &liq, u64::MAX).await],
             &[&liq.key],
         )
         .await
@@ -138,8 +91,8 @@ async fn liquidator_account_below_init_health_is_refused() {
     let (victim, _) = env.underwater().await;
     // 10 USDC of collateral: taking 600 USDC of debt against 7.7 SOL at 80 (init 0.8) is
     // 494 USD of init assets for about 619 of init liabilities.
-    let liq = funded_liquidator(&env, 10_000_000).await;
-    let ix = to_account(&env, &victim, &liq, u64::MAX).await;
+    let liq = env.depositor(&env.usdc, 10_000_000, 0).await;
+    let ix = env.to_account_ix(&victim, &liq, u64::MAX).await;
     env.expect_rejected(&[ix], &[&liq.key], "InsufficientHealth")
         .await;
 }
@@ -174,10 +127,10 @@ async fn fully_borrowed_vault_does_not_block_liquidation_into_an_account() {
     );
     env.expect_rejected(&[wallet], &[&wallet_liq.key], "InsufficientLiquidity")
         .await;
-    let liq = funded_liquidator(&env, 2_000_000_000).await;
+    let liq = env.depositor(&env.usdc, 2_000_000_000, 0).await;
     let out = env
         .send(
-            &[to_account(&env, &victim, &liq, u64::MAX).await],
+            &[env.to_account_ix(&victim, &liq, u64::MAX).await],
             &[&liq.key],
         )
         .await
@@ -196,8 +149,8 @@ async fn fully_borrowed_vault_does_not_block_liquidation_into_an_account() {
 async fn liquidate_to_account_refusals() {
     let env = Env::new().await;
     let (victim, _) = env.underwater().await;
-    let liq = funded_liquidator(&env, 400_000_000).await;
-    let good = to_account(&env, &victim, &liq, u64::MAX).await;
+    let liq = env.depositor(&env.usdc, 400_000_000, 0).await;
+    let good = env.to_account_ix(&victim, &liq, u64::MAX).await;
     // Another wallet signs for liq's account.
     let mallory = Keypair::new();
     env.send(

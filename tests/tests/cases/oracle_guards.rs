@@ -2,57 +2,11 @@
 //! spot/EMA divergence guard, the net-borrow limit per window and deposit-weight scaling. Each
 //! refusal is named and leaves every account unchanged; each allowed case lands.
 
-use super::liquidation::view;
 use crate::program_test::*;
 use scalpel::math::I80F48;
 use scalpel::params::{GuardianAction, MarketParams};
-use scalpel_client::{ix, pyth, pyth::PullPrice};
+use scalpel_client::ix;
 use solana_sdk::signature::Signer;
-
-/// Publishes `spot` with the EMA at `ema` (USD, no confidence) for `m`, now.
-async fn set_spot_and_ema(env: &Env, m: &MarketFixture, spot: &str, ema: &str) {
-    let now = env.now().await;
-    env.set_pull(
-        m,
-        PullPrice {
-            feed_id: m.feed_id,
-            price: pyth::mantissa(spot, EXPO).expect("spot"),
-            conf: 0,
-            expo: EXPO,
-            publish_time: now,
-            partial_signatures: None,
-            ema: Some((pyth::mantissa(ema, EXPO).expect("ema"), 0)),
-        },
-    )
-    .await;
-}
-
-/// A trader with `sol` lamports deposited and nothing borrowed.
-async fn depositor(env: &Env, sol: u64) -> User {
-    let b = env.user(&[(&env.sol, sol)]).await;
-    env.send(&[ix::deposit(&b.mv(&env.sol), sol)], &[&b.key])
-        .await
-        .expect("deposit");
-    b
-}
-
-/// Borrow of `amount` native units of `m` by `b` into its wallet, with the health pairs it
-/// needs.
-async fn borrow_of(
-    env: &Env,
-    b: &User,
-    m: &MarketFixture,
-    amount: u64,
-) -> solana_sdk::instruction::Instruction {
-    let pairs = env.pairs(b, Some(m), None).await;
-    let t = env.wallet(b, m, 0).await;
-    ix::borrow(&t, amount, &pairs)
-}
-
-/// Borrow of `usdc` native USDC by `b`.
-async fn borrow_ix(env: &Env, b: &User, usdc: u64) -> solana_sdk::instruction::Instruction {
-    borrow_of(env, b, &env.usdc, usdc).await
-}
 
 /// `a` within a millionth of `b` (0.8 and 1.05 are not binary fractions).
 fn close(a: I80F48, b: f64) -> bool {
@@ -67,21 +21,24 @@ fn close(a: I80F48, b: f64) -> bool {
 async fn init_health_values_collateral_at_the_lower_of_spot_and_ema() {
     let env = Env::new().await;
     env.lender(100_000_000_000, 0).await;
-    let b = depositor(&env, 10_000_000_000).await;
-    set_spot_and_ema(&env, &env.sol, "100", "95").await;
-    let too_much = borrow_ix(&env, &b, 740_000_000).await;
+    let b = env.depositor(&env.sol, 10_000_000_000, 0).await;
+    env.set_spot_and_ema(&env.sol, "100", "95").await;
+    let too_much = env.borrow_ix(&b, &env.usdc, 740_000_000).await;
     env.expect_rejected(&[too_much], &[&b.key], "InsufficientHealth")
         .await;
-    env.send(&[borrow_ix(&env, &b, 720_000_000).await], &[&b.key])
-        .await
-        .expect("a borrow within the EMA value");
+    env.send(
+        &[env.borrow_ix(&b, &env.usdc, 720_000_000).await],
+        &[&b.key],
+    )
+    .await
+    .expect("a borrow within the EMA value");
     let v = view(&env, &b).await;
     let (init, init_spot) = (I80F48::from_bits(v.init), I80F48::from_bits(v.init_spot));
     // EMA: 760 − 720 · 1.05 = 4; spot: 800 − 756 = 44.
     assert!(close(init, 4.0), "{init}");
     assert!(close(init_spot, 44.0), "{init_spot}");
     // A debt is valued at the higher one: with the EMA of SOL above spot, a SOL debt counts more.
-    depositor(&env, 30_000_000_000).await;
+    env.depositor(&env.sol, 30_000_000_000, 0).await;
     let usdc_rich = env.user(&[(&env.usdc, 2_000_000_000)]).await;
     env.send(
         &[ix::deposit(&usdc_rich.mv(&env.usdc), 2_000_000_000)],
@@ -89,16 +46,16 @@ async fn init_health_values_collateral_at_the_lower_of_spot_and_ema() {
     )
     .await
     .expect("usdc deposit");
-    set_spot_and_ema(&env, &env.sol, "95", "100").await;
+    env.set_spot_and_ema(&env.sol, "95", "100").await;
     // 2 000 · 0.9 = 1 800 of init collateral; a SOL debt at 100 · 1.2: 15 SOL max, not 15.78.
     env.expect_rejected(
-        &[borrow_of(&env, &usdc_rich, &env.sol, 15_500_000_000).await],
+        &[env.borrow_ix(&usdc_rich, &env.sol, 15_500_000_000).await],
         &[&usdc_rich.key],
         "InsufficientHealth",
     )
     .await;
     env.send(
-        &[borrow_of(&env, &usdc_rich, &env.sol, 14_900_000_000).await],
+        &[env.borrow_ix(&usdc_rich, &env.sol, 14_900_000_000).await],
         &[&usdc_rich.key],
     )
     .await
@@ -114,9 +71,9 @@ async fn divergence_refuses_risk_increases_and_nothing_else() {
     let env = Env::new().await;
     env.lender(100_000_000_000, 0).await;
     let b = env.borrower(10_000_000_000, 300_000_000).await;
-    set_spot_and_ema(&env, &env.sol, "130", "100").await;
+    env.set_spot_and_ema(&env.sol, "130", "100").await;
     env.expect_rejected(
-        &[borrow_ix(&env, &b, 10_000_000).await],
+        &[env.borrow_ix(&b, &env.usdc, 10_000_000).await],
         &[&b.key],
         "EmaDivergenceTooLarge",
     )
@@ -137,7 +94,7 @@ async fn divergence_refuses_risk_increases_and_nothing_else() {
     .await
     .expect("usdc deposit");
     env.expect_rejected(
-        &[borrow_of(&env, &usdc_rich, &env.sol, 1_000_000_000).await],
+        &[env.borrow_ix(&usdc_rich, &env.sol, 1_000_000_000).await],
         &[&usdc_rich.key],
         "EmaDivergenceTooLarge",
     )
@@ -152,8 +109,8 @@ async fn divergence_refuses_risk_increases_and_nothing_else() {
         .await
         .expect("repay while diverged");
     // Converged: the same borrow lands.
-    set_spot_and_ema(&env, &env.sol, "130", "130").await;
-    env.send(&[borrow_ix(&env, &b, 10_000_000).await], &[&b.key])
+    env.set_spot_and_ema(&env.sol, "130", "130").await;
+    env.send(&[env.borrow_ix(&b, &env.usdc, 10_000_000).await], &[&b.key])
         .await
         .expect("borrow once converged");
 }
@@ -164,7 +121,7 @@ async fn divergence_refuses_risk_increases_and_nothing_else() {
 async fn liquidation_follows_spot_while_the_ema_lags() {
     let env = Env::new().await;
     let (victim, liq) = env.underwater().await;
-    set_spot_and_ema(&env, &env.sol, "80", "100").await;
+    env.set_spot_and_ema(&env.sol, "80", "100").await;
     let plan = view(&env, &victim).await.plans[0];
     assert_eq!(plan.repay, 600_000_000);
     let pairs = env.pairs(&victim, None, None).await;
@@ -203,7 +160,7 @@ async fn net_borrows_are_limited_per_window() {
     env.send(&[ix::deposit(&lent, 100_000_000_000)], &[&lender.key])
         .await
         .expect("lender deposit");
-    let b = depositor(&env, 100_000_000_000).await;
+    let b = env.depositor(&env.sol, 100_000_000_000, 0).await;
     let t = env.wallet(&b, &usd, 0).await;
     let borrow = |amount: u64| {
         let (env, b, t) = (&env, &b, &t);
@@ -282,14 +239,17 @@ async fn init_asset_weight_scales_down_above_the_deposit_threshold() {
         .await
         .expect("deposit");
     env.expect_rejected(
-        &[borrow_ix(&env, &b, 770_000_000).await],
+        &[env.borrow_ix(&b, &env.usdc, 770_000_000).await],
         &[&b.key],
         "InsufficientHealth",
     )
     .await;
-    env.send(&[borrow_ix(&env, &b, 760_000_000).await], &[&b.key])
-        .await
-        .expect("within the scaled weight");
+    env.send(
+        &[env.borrow_ix(&b, &env.usdc, 760_000_000).await],
+        &[&b.key],
+    )
+    .await
+    .expect("within the scaled weight");
 }
 
 /// The guardian (or admin) may tighten a market's oracle guards at once, never loosen them, and
@@ -334,4 +294,81 @@ async fn guardian_tightens_oracle_guards_only() {
         "InvalidEmaDivergence",
     )
     .await;
+}
+
+/// Out-of-bound oracle-guard parameters are refused by name where governance sets them, at
+/// listing (`market_add`) and at queueing (`params_queue_market`), and change nothing.
+#[tokio::test]
+async fn oracle_guard_bounds_are_named_at_listing_and_queueing() {
+    let env = Env::new().await;
+    let admin = env.admin.pubkey();
+    let mint =
+        scalpel_client::token::create_mint(&env.chain, &env.admin, &env.mint_authority.pubkey(), 9)
+            .await
+            .expect("mint");
+    for (params, name) in [
+        (
+            MarketParams {
+                net_borrow_window_secs: 59,
+                ..sol_params()
+            },
+            "InvalidNetBorrowLimit",
+        ),
+        (
+            MarketParams {
+                net_borrow_window_secs: 7 * 86_400 + 1,
+                ..sol_params()
+            },
+            "InvalidNetBorrowLimit",
+        ),
+        (
+            MarketParams {
+                deposit_weight_scale_start_micro_usd: 999_999,
+                ..sol_params()
+            },
+            "InvalidDepositWeightScale",
+        ),
+        (
+            MarketParams {
+                max_ema_divergence_bps: 49,
+                ..sol_params()
+            },
+            "InvalidEmaDivergence",
+        ),
+    ] {
+        let add = ix::market_add(
+            &admin,
+            &admin,
+            test_symbol(&[0xee; 32]),
+            &mint,
+            &env.sol.oracle,
+            1,
+            env.sol.feed_id,
+            params,
+        );
+        env.expect_rejected(&[add], &[], name).await;
+        let queue = ix::params_queue_market(
+            &admin,
+            &env.sol.mint,
+            &env.sol.oracle,
+            1,
+            env.sol.feed_id,
+            params,
+        );
+        env.expect_rejected(&[queue], &[], name).await;
+    }
+    // The same market at valid bounds lists: the refusals above were the parameters'.
+    let add = ix::market_add(
+        &admin,
+        &admin,
+        test_symbol(&[0xee; 32]),
+        &mint,
+        &env.sol.oracle,
+        1,
+        env.sol.feed_id,
+        sol_params(),
+    );
+    env.send(&[add], &[])
+        .await
+        .expect("market_add at valid bounds");
 }

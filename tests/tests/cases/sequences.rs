@@ -1,7 +1,6 @@
 //! Safety under sequences (issue 8): each test replays the sequence of instructions that broke a
 //! rule, as users and attackers would send it, and checks the rule holds at the end.
 
-use super::liquidation::view;
 use crate::program_test::*;
 use fixed::types::I80F48;
 use scalpel::events::{BadDebtResolved, LiquidationEvent};

@@ -247,6 +247,25 @@ impl Env {
         .await;
     }
 
+    /// Publishes `spot` with the EMA at `ema` (USD, no confidence) for `m`, now: a feed whose
+    /// EMA lags (issue 12's guards read both).
+    pub async fn set_spot_and_ema(&self, m: &MarketFixture, spot: &str, ema: &str) {
+        let now = self.now().await;
+        self.set_pull(
+            m,
+            PullPrice {
+                feed_id: m.feed_id,
+                price: pyth::mantissa(spot, EXPO).expect("spot"),
+                conf: 0,
+                expo: EXPO,
+                publish_time: now,
+                partial_signatures: None,
+                ema: Some((pyth::mantissa(ema, EXPO).expect("ema"), 0)),
+            },
+        )
+        .await;
+    }
+
     /// Writes an arbitrary `PriceUpdateV2` into the market's oracle account.
     pub async fn set_pull(&self, m: &MarketFixture, p: PullPrice) {
         let data = pyth::price_update_v2(&p).expect("serialize");
@@ -441,13 +460,59 @@ pub fn liquidate_accounts(
 }
 
 impl Env {
+    /// A user who deposits `amount` native units of `m` and keeps `spare` more in the wallet
+    /// (a lender, or a liquidator's margin account funded for `liquidate_to_account`).
+    pub async fn depositor(&self, m: &MarketFixture, amount: u64, spare: u64) -> User {
+        let u = self.user(&[(m, amount + spare)]).await;
+        self.send(&[ix::deposit(&u.mv(m), amount)], &[&u.key])
+            .await
+            .expect("deposit");
+        u
+    }
+
     /// A lender who deposits `usdc` native USDC and keeps `spare` more in the wallet.
     pub async fn lender(&self, usdc: u64, spare: u64) -> User {
-        let lender = self.user(&[(&self.usdc, usdc + spare)]).await;
-        self.send(&[ix::deposit(&lender.mv(&self.usdc), usdc)], &[&lender.key])
+        self.depositor(&self.usdc, usdc, spare).await
+    }
+
+    /// A borrow of `amount` native units of `m` by `b` into its wallet, with the health pairs
+    /// it needs.
+    pub async fn borrow_ix(&self, b: &User, m: &MarketFixture, amount: u64) -> Instruction {
+        let pairs = self.pairs(b, Some(m), None).await;
+        let t = self.wallet(b, m, 0).await;
+        ix::borrow(&t, amount, &pairs)
+    }
+
+    /// The `liquidate_to_account` of (SOL, USDC) of `victim` into `liq`'s account, with the health
+    /// accounts the client derives from the shared plan and `MarginAccount::take_over`.
+    pub async fn to_account_ix(&self, victim: &User, liq: &User, max_repay: u64) -> Instruction {
+        let plan = view(self, victim)
             .await
-            .expect("lender deposit");
-        lender
+            .plans
+            .into_iter()
+            .find(|p| p.asset_market_index == 0 && p.liab_market_index == 1)
+            .expect("a plan");
+        let markets = self.markets().await;
+        let now = self.now().await;
+        let mine = self.margin(&liq.account).await;
+        let seized_share = plan.to_liquidator;
+        let repay = plan.repay.min(max_repay);
+        let after =
+            health::pairs_after_take_over(&mine, &markets, (0, seized_share), (1, repay), now)
+                .expect("pairs after");
+        let theirs = self.pairs(victim, None, None).await;
+        ix::liquidate_to_account(
+            &ix::LiquidateToAccountAccounts {
+                liquidatee: victim.account,
+                asset_mint: self.sol.mint,
+                liab_mint: self.usdc.mint,
+                liquidator: liq.key.pubkey(),
+                liquidator_account: liq.account,
+            },
+            max_repay,
+            &theirs,
+            &after,
+        )
     }
 
     /// A trader who deposits `sol` lamports and borrows `usdc` native USDC.
@@ -505,4 +570,16 @@ impl Env {
             user_token: t,
         }
     }
+}
+
+/// `u`'s `health_view` (simulated): its health and the plan of every pair.
+pub async fn view(env: &Env, u: &User) -> scalpel::instructions::HealthView {
+    let pairs = env.pairs(u, None, None).await;
+    let out = env
+        .chain
+        .simulate(&[ix::health_view(&u.account, &pairs)], &[&env.admin])
+        .await
+        .unwrap()
+        .unwrap();
+    health::decode_view(&out.return_data.unwrap()).unwrap()
 }
