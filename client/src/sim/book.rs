@@ -92,7 +92,6 @@ impl Book {
                 b.slots.push(Slot {
                     deposit: p.deposit,
                     debt: p.debt,
-                    market: m as u16,
                 });
                 b.markets.push(m as u16);
             }
@@ -131,15 +130,14 @@ impl Book {
     }
 }
 
-/// One position as the engine keeps it: native balances and market.
+/// One position's balances as a run changes them (its market is the book's, read-only and
+/// shared by the runs: 16 bytes a position keep a run's balances in the core's cache).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
     /// Deposit, native units.
     pub deposit: u64,
     /// Debt, native units.
     pub debt: u64,
-    /// Market index.
-    pub market: u16,
 }
 
 /// One account loaded for evaluation: its positions' health inputs at this step's publications
@@ -157,6 +155,9 @@ pub struct Loaded {
     price: [f64; MAX],
     weight: [f64; MAX],
     asset: [Option<usize>; MAX],
+    /// The market whose template slot `j` holds (`u16::MAX`: none yet). Accounts of one shape
+    /// follow each other, so most loads only write balances and prices.
+    market: [u16; MAX],
 }
 
 impl Loaded {
@@ -183,6 +184,7 @@ impl Loaded {
             price: [0.0; MAX],
             weight: [0.0; MAX],
             asset: [None; MAX],
+            market: [u16::MAX; MAX],
         }
     }
 
@@ -198,24 +200,30 @@ impl Loaded {
         self.len = r.len();
         for (j, k) in r.enumerate() {
             let s = slots[k];
-            let m = usize::from(s.market);
+            let market = b.markets[k];
+            let m = usize::from(market);
             let t = &ticks[m];
-            let mut p = b.templates[m];
+            if self.market[j] != market {
+                // Only the balances and prices below differ from the template.
+                self.pos[j] = b.templates[m];
+                self.market[j] = market;
+                self.asset[j] = b.asset_of[m];
+            }
+            let p = &mut self.pos[j];
             (p.deposit, p.debt) = (s.deposit, s.debt);
             let dead = p.deposit > 0 && !t.valid;
-            if !dead {
-                p.price = t.price.token_price;
-                p.conf = t.price.token_conf;
-                // The model's feeds are steady: their EMA is the price (docs/SIMULATION.md).
-                p.ema_price = t.price.token_price;
-                p.ema_conf = t.price.token_conf;
-            }
-            self.pos[j] = p;
+            // The model's feeds are steady: their EMA is the price (docs/SIMULATION.md). A
+            // deposit behind a failing oracle is worth zero, as in the template.
+            let (price, conf) = if dead {
+                (I80F48::ZERO, I80F48::ZERO)
+            } else {
+                (t.price.token_price, t.price.token_conf)
+            };
+            (p.price, p.conf, p.ema_price, p.ema_conf) = (price, conf, price, conf);
+            self.weight[j] = b.weights[m][usize::from(p.deposit == 0)];
             self.valid[j] = t.valid;
             self.unit[j] = if dead { 0.0 } else { unit[m] };
             self.price[j] = t.usd;
-            self.weight[j] = b.weights[m][usize::from(p.deposit == 0)];
-            self.asset[j] = b.asset_of[m];
         }
     }
 

@@ -223,9 +223,27 @@ fn div_128_by_64(u1: u64, u0: u64, v: u64) -> (u64, u64) {
     ((q1 << 32) | q0, r)
 }
 
-/// `n / d` and `n mod d` for a 128-bit `n` and a non-zero 64-bit `d`, with 64-bit divisions.
+/// `n / d` and `n mod d` for a 128-bit `n` and a non-zero 64-bit `d`. On the SBF VM with 64-bit
+/// divisions ([`div_rem_u128_u64_digits`]); elsewhere (the keeper, the CLI, the simulation) the
+/// native 128-bit division, whose runtime routine divides by one hardware instruction when the
+/// quotient fits (the same integers: a division has one answer).
 #[inline]
 pub fn div_rem_u128_u64(n: u128, d: u64) -> (u128, u64) {
+    #[cfg(target_os = "solana")]
+    {
+        div_rem_u128_u64_digits(n, d)
+    }
+    #[cfg(not(target_os = "solana"))]
+    {
+        let d = u128::from(d);
+        (n / d, (n % d) as u64)
+    }
+}
+
+/// [`div_rem_u128_u64`] on 64-bit digits: about 60 compute units where the VM's 128-bit
+/// division costs 500.
+#[inline]
+pub fn div_rem_u128_u64_digits(n: u128, d: u64) -> (u128, u64) {
     let (hi, lo) = ((n >> 64) as u64, n as u64);
     if hi == 0 {
         return (u128::from(lo / d), lo % d);
@@ -422,6 +440,7 @@ pub const DELTA: I80F48 = I80F48::DELTA;
 
 /// Floors a non-negative value to whole native units; negative or too-large values are errors.
 #[track_caller]
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn floor_u64(v: I80F48) -> MathResult<u64> {
     if v < I80F48::ZERO {
         return Err(math_err());
@@ -432,6 +451,7 @@ pub fn floor_u64(v: I80F48) -> MathResult<u64> {
 
 /// Ceils a non-negative value to whole native units; negative or too-large values are errors.
 #[track_caller]
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn ceil_u64(v: I80F48) -> MathResult<u64> {
     if v < I80F48::ZERO {
         return Err(math_err());
@@ -444,6 +464,7 @@ pub fn ceil_u64(v: I80F48) -> MathResult<u64> {
 /// `a / b` rounded up to the next representable step (used where rounding must go against the
 /// actor, e.g. shares burned on withdraw or minted as debt on borrow). Requires `a, b > 0`.
 #[track_caller]
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn div_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     if b <= I80F48::ZERO || a < I80F48::ZERO {
         return Err(math_err());
@@ -460,6 +481,7 @@ pub fn div_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
 /// `a * b` rounded up to the next representable step (fixed's multiplication truncates).
 /// Requires `a, b >= 0`.
 #[track_caller]
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     if a < I80F48::ZERO || b < I80F48::ZERO {
         return Err(math_err());
@@ -503,6 +525,7 @@ pub fn pow10(decimals: u8) -> MathResult<u64> {
 /// Prices are kept per whole token (full I80F48 precision, ~1e-14 USD) and the division by
 /// `10^decimals` happens last, on the sub-token remainder only: a per-native-unit price would keep
 /// just 2^-48 USD of resolution, 4e-8 relative for a lamport at 80 USD.
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     let scale = pow10(decimals)?;
     // The bits are floor(amount · P / 10^d) for the price's bits P (the whole tokens' product
@@ -519,6 +542,7 @@ pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F4
 
 /// [`token_value`] rounded up to the next representable step (the integer products are exact,
 /// only the division by `10^decimals` rounds).
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     if price < I80F48::ZERO {
         return Err(math_err());
@@ -544,6 +568,7 @@ fn small_bits(v: I80F48) -> Option<u64> {
 
 /// Native units worth `value` USD at `price` USD per whole token: `value · 10^decimals / price`,
 /// truncated (not yet rounded to an integer).
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn native_amount(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     let scale = pow10(decimals)?;
     match value.mul_int(scale) {
@@ -553,6 +578,7 @@ pub fn native_amount(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I
 }
 
 /// [`native_amount`] rounded up to the next representable step.
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn native_amount_ceil(value: I80F48, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     let scale = pow10(decimals)?;
     match value.mul_int(scale) {
@@ -730,9 +756,10 @@ mod tests {
         });
         runner
             .run(&(n, d), |(n, d)| {
-                let (q, r) = div_rem_u128_u64(n, d);
-                prop_assert_eq!(q, n / u128::from(d));
-                prop_assert_eq!(u128::from(r), n % u128::from(d));
+                for (q, r) in [div_rem_u128_u64(n, d), div_rem_u128_u64_digits(n, d)] {
+                    prop_assert_eq!(q, n / u128::from(d));
+                    prop_assert_eq!(u128::from(r), n % u128::from(d));
+                }
                 Ok(())
             })
             .unwrap();
@@ -746,6 +773,11 @@ mod tests {
             (0, 7),
         ] {
             assert_eq!(div_rem_u128_u64(n, d).0, n / u128::from(d), "{n} / {d}");
+            assert_eq!(
+                div_rem_u128_u64_digits(n, d),
+                (n / u128::from(d), (n % u128::from(d)) as u64),
+                "{n} / {d}"
+            );
         }
     }
 

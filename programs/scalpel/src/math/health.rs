@@ -97,6 +97,7 @@ impl Health {
     /// less than debts, which also makes it liquidatable) and no deposits worth `dust` in all
     /// left to seize. A solvent account with a dust deposit keeps its debt: forgiving it would
     /// let anyone borrow against dust and walk away with insurance and depositor money.
+    #[cfg_attr(not(target_os = "solana"), inline)]
     pub fn is_bad_debt(&self, dust: I80F48) -> bool {
         self.asset_value < self.liab_value && self.asset_value < dust
     }
@@ -149,6 +150,7 @@ impl Contribution {
     /// account look less healthy, never more.
     /// With `maint_only`, the init sums are left at zero (the biased prices are not even
     /// computed).
+    #[cfg_attr(not(target_os = "solana"), inline)]
     fn of(p: &HealthPosition, params: &HealthParams, maint_only: bool) -> MathResult<Self> {
         let mut c = Contribution::default();
         let (low, high) = if maint_only {
@@ -180,6 +182,7 @@ impl Contribution {
 
 impl Health {
     /// The figures from the six sums.
+    #[cfg_attr(not(target_os = "solana"), inline)]
     fn from_sums(
         sums: &Contribution,
         params: &HealthParams,
@@ -218,6 +221,7 @@ impl Health {
     /// change of balances): only those contributions are computed again, with the same scope
     /// (all figures, or maintenance only). Fixed-point sums are exact, so the result is
     /// bit-identical to computing it over the changed positions.
+    #[cfg_attr(not(target_os = "solana"), inline)]
     pub fn replacing(
         &self,
         old: &[HealthPosition],
@@ -279,6 +283,7 @@ pub fn compute_init_at_spot(
 
 /// The maintenance figures only (`maint`, `end`, `A_maint`, `L_maint`, `AV`, `LV`): what a
 /// liquidation needs, at about half the cost on the SBF VM. `init` is zero and `maint_only` set.
+#[cfg_attr(not(target_os = "solana"), inline)]
 pub fn compute_maint_health(
     positions: &[HealthPosition],
     params: &HealthParams,
@@ -286,6 +291,7 @@ pub fn compute_maint_health(
     sum_health(positions, params, true)
 }
 
+#[cfg_attr(not(target_os = "solana"), inline)]
 fn sum_health(
     positions: &[HealthPosition],
     params: &HealthParams,

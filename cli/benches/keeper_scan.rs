@@ -3,7 +3,7 @@
 //! `position_price` and `position_input`), compute health, and plan the best pair of every
 //! liquidatable account (`plan_liquidation`) — the body of `Keeper::scan`, single-threaded, over
 //! 1 000, 10 000 and 100 000 accounts of the simulation's population (docs/SIMULATION.md) after a
-//! 25% fall of every volatile price. Reproduce: `cargo bench -p scalpel-client --bench
+//! 25% fall of every volatile price. Reproduce: `cargo bench -p scalpel-cli --bench
 //! keeper_scan`; the numbers are in docs/BENCHMARKS.md.
 
 use anchor_lang::Discriminator;
