@@ -75,7 +75,7 @@ impl Keeper<'_> {
                 continue;
             }
             let mut bad_debt = Vec::new();
-            if h.is_bad_debt(view.params.dust_threshold) {
+            if bad_debt_eligible(&account, &slots, &h, view) {
                 // Nothing left to seize: the debt goes to insurance and depositors. The first
                 // resolution forfeits every deposit to its market's insurance; the rest see
                 // debts only.
@@ -110,4 +110,35 @@ impl Keeper<'_> {
         targets.sort_by_key(|t| std::cmp::Reverse(t.deficit));
         Ok((scanned, targets, failures))
     }
+}
+
+/// Whether `bad_debt_resolve` would accept the account: insolvent with dust deposits at
+/// maintenance prices, and still so with a deposit behind a failing oracle valued at its last
+/// published price (the program's `PriceAge::BadDebt`).
+fn bad_debt_eligible(
+    account: &MarginAccount,
+    slots: &[ResolvedInput],
+    h: &scalpel::math::Health,
+    view: &ChainView<'_>,
+) -> bool {
+    let dust = view.params.dust_threshold;
+    if !h.is_bad_debt(dust) {
+        return false;
+    }
+    if slots.iter().all(|s| s.input.deposit == 0 || s.priced()) {
+        return true;
+    }
+    resolve_positions(
+        account,
+        view.markets,
+        &view.oracles,
+        view.now,
+        PriceAge::BadDebt,
+    )
+    .ok()
+    .and_then(|r| {
+        let inputs: Vec<HealthPosition> = r.iter().map(|s| s.input).collect();
+        compute_health(&inputs, &view.params.health).ok()
+    })
+    .is_some_and(|h| h.is_bad_debt(dust))
 }

@@ -232,6 +232,29 @@ impl Loaded {
         compute_maint_health(self.positions(), &prog.liquidation.health).ok()
     }
 
+    /// Whether `bad_debt_resolve` would accept the loaded account of maintenance health `h`:
+    /// insolvent with dust deposits, and still so with a deposit behind a failing oracle valued
+    /// at its published price (the program's `PriceAge::BadDebt`).
+    pub fn bad_debt(&self, prog: &SimProgram, h: &Health, ticks: &[Tick]) -> bool {
+        let dust = prog.liquidation.dust_threshold;
+        if !h.is_bad_debt(dust) {
+            return false;
+        }
+        if !self.any_dead_deposit() {
+            return true;
+        }
+        let mut pos = self.pos;
+        for (j, p) in pos.iter_mut().enumerate().take(self.len) {
+            if p.deposit > 0 && !self.valid[j] {
+                let t = &ticks[usize::from(self.market[j])];
+                (p.price, p.conf) = (t.price.token_price, t.price.token_conf);
+                (p.ema_price, p.ema_conf) = (p.price, p.conf);
+            }
+        }
+        compute_maint_health(&pos[..self.len], &prog.liquidation.health)
+            .is_ok_and(|h| h.is_bad_debt(dust))
+    }
+
     /// Whether a deposit's oracle failed (the account is looked at again next step rather than
     /// armed on a price it cannot be liquidated at).
     pub fn any_dead_deposit(&self) -> bool {

@@ -355,7 +355,7 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
                 live.acct[i].state = State::Closed;
                 continue;
             };
-            if h.is_bad_debt(dust) {
+            if live.buf.bad_debt(prog, &h, &ticks) {
                 live.resolve_bad_debt(&mut tally, i, &h);
             } else if !opts.policy.liquidatable(&h, live.acct[i].being) {
                 live.rearm(i, &h);
@@ -491,7 +491,7 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
             if h.asset_value < dust {
                 tally.wiped(i);
             }
-            if h.is_bad_debt(dust) {
+            if live.buf.bad_debt(prog, &h, &ticks) {
                 live.resolve_bad_debt(&mut tally, i, &h);
             } else if !opts.policy.liquidatable(&h, live.acct[i].being) {
                 live.rearm(i, &h);

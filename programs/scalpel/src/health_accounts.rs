@@ -30,6 +30,11 @@ pub enum PriceAge {
     /// As `Maintenance`, with the EMA read: what `health_view`, `quote` and the scenario runner
     /// show (init health bounded by the EMA beside the maintenance figures).
     View,
+    /// Bad-debt eligibility: as `Maintenance`, except that a deposit behind a failing oracle is
+    /// valued at its last published price, as a debt is (zero only when the account holds no
+    /// usable number). An oracle failing for a minute must not make a solvent owner's
+    /// collateral forfeitable.
+    BadDebt,
 }
 
 impl PriceAge {
@@ -37,7 +42,9 @@ impl PriceAge {
     pub fn max_age(self, market: &Market) -> u32 {
         match self {
             PriceAge::RiskIncreasing => market.max_age_secs,
-            PriceAge::Maintenance | PriceAge::View => market.max_age_liquidation_secs,
+            PriceAge::Maintenance | PriceAge::View | PriceAge::BadDebt => {
+                market.max_age_liquidation_secs
+            }
         }
     }
 }
@@ -73,7 +80,7 @@ pub fn position_price(
     age: PriceAge,
 ) -> core::result::Result<PositionPrice, ScalpelError> {
     let mut cfg = market.oracle_config()?;
-    cfg.with_ema = age != PriceAge::Maintenance;
+    cfg.with_ema = age == PriceAge::View || age == PriceAge::RiskIncreasing;
     let error = match read_price(&cfg, oracle_owner, oracle_data, now, age.max_age(market)) {
         Ok(price) => {
             return Ok(PositionPrice {
@@ -87,15 +94,20 @@ pub fn position_price(
         return Err(error);
     }
     if shares >= I80F48::ZERO {
+        let zero = OraclePrice {
+            token_price: I80F48::ZERO,
+            token_conf: I80F48::ZERO,
+            publish_time: 0,
+            ema_price: I80F48::ZERO,
+            ema_conf: I80F48::ZERO,
+            decimals: market.decimals,
+        };
+        let price = match age {
+            PriceAge::BadDebt => last_price(&cfg, oracle_owner, oracle_data).unwrap_or(zero),
+            _ => zero,
+        };
         return Ok(PositionPrice {
-            price: OraclePrice {
-                token_price: I80F48::ZERO,
-                token_conf: I80F48::ZERO,
-                publish_time: 0,
-                ema_price: I80F48::ZERO,
-                ema_conf: I80F48::ZERO,
-                decimals: market.decimals,
-            },
+            price,
             failed: Some(error),
         });
     }

@@ -165,6 +165,49 @@ async fn bad_debt_moves_the_remaining_deposit_to_insurance() {
     );
 }
 
+/// A deposit whose oracle fails (its confidence too wide for a minute) is not worth zero for
+/// bad-debt eligibility, as the crash simulation found it was: an account merely underwater at
+/// that moment keeps its collateral (`BadDebtNotEligible`, every balance unchanged). Valued at
+/// its last published price, a deposit that really is dust still goes to insurance.
+#[tokio::test]
+async fn a_failing_deposit_oracle_does_not_make_bad_debt() {
+    let env = Env::new().await;
+    // SOL at 80: 10 SOL (800 USD) against 750 USDC, liquidatable but solvent.
+    let (victim, _liq) = env.underwater().await;
+    // The same price with a 5 USD confidence, beyond SOL's 2% limit.
+    env.set_price(&env.sol, "80", "5").await;
+    let pairs = env.pairs(&victim, None, None).await;
+    env.expect_rejected(
+        &[ix::bad_debt_resolve(
+            &victim.account,
+            &env.usdc.mint,
+            &pairs,
+        )],
+        &[],
+        "BadDebtNotEligible",
+    )
+    .await;
+    // A failing feed whose last price leaves the deposit dust (10 SOL at 0.05): resolved, the
+    // deposit forfeited to SOL's insurance.
+    env.set_price(&env.sol, "0.05", "0.01").await;
+    let out = env
+        .send(
+            &[ix::bad_debt_resolve(
+                &victim.account,
+                &env.usdc.mint,
+                &pairs,
+            )],
+            &[],
+        )
+        .await
+        .expect("bad debt at the last published price");
+    assert_eq!(
+        events::parse::<BadDebtResolved>(&out.logs)[0].debt,
+        750_000_000
+    );
+    assert_eq!(env.market(&env.sol).await.insurance_pending, 10_000_000_000);
+}
+
 /// A third market the victim chose, holding a 1-unit deposit, whose feed goes stale, cannot
 /// block the liquidation of the (SOL, USDC) pair; that stale deposit cannot be seized.
 #[tokio::test]

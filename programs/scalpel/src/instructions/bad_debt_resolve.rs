@@ -51,8 +51,10 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, BadDebtResolve<'info>>)
     let protocol = *ctx.accounts.protocol.load()?;
     let account = *ctx.accounts.account.load()?;
     let pairs = ctx.remaining_accounts;
-    let resolved = resolve_positions(&account, pairs, now, PriceAge::Maintenance)?;
-    // Deposits priced by a failing oracle count as zero here, as in a liquidation.
+    let resolved = resolve_positions(&account, pairs, now, PriceAge::BadDebt)?;
+    // A deposit priced by a failing oracle counts at its last published price here (in a
+    // liquidation it counts as zero): a feed failing for a minute cannot make a solvent
+    // owner's collateral forfeitable.
     if !health_of(&protocol, &resolved)?.is_bad_debt(protocol.dust_threshold()) {
         return err!(ScalpelError::BadDebtNotEligible);
     }
