@@ -5,7 +5,7 @@ use crate::program_test::*;
 use async_trait::async_trait;
 use scalpel_client::keeper::{Keeper, KeeperConfig, PassSummary};
 use scalpel_client::token::ata;
-use scalpel_client::{health, ix, token, Chain, TxFailure, TxOutcome};
+use scalpel_client::{health, ix, Chain, TxFailure, TxOutcome};
 use solana_sdk::{
     account::Account, clock::Clock, hash::Hash, instruction::Instruction, pubkey::Pubkey,
     signature::Keypair, signer::Signer, transaction::Transaction,
@@ -42,7 +42,8 @@ async fn book(env: &Env) -> Vec<User> {
     users
 }
 
-async fn funded_bot(env: &Env) -> Keypair {
+/// A bot with lamports and empty associated token accounts for both markets (wallet mode).
+pub async fn wallet_bot(env: &Env) -> Keypair {
     let bot = Keypair::new();
     let fund = solana_system_interface::instruction::transfer(
         &env.admin.pubkey(),
@@ -52,16 +53,12 @@ async fn funded_bot(env: &Env) -> Keypair {
     env.send(&[fund], &[]).await.unwrap();
     let k = Keeper::new(&env.chain, &bot, KeeperConfig::default());
     assert_eq!(k.ensure_token_accounts().await.unwrap(), 2);
-    token::mint_to(
-        &env.chain,
-        &env.admin,
-        &env.mint_authority,
-        &env.usdc.mint,
-        &ata(&bot.pubkey(), &env.usdc.mint),
-        1_000_000_000_000,
-    )
-    .await
-    .unwrap();
+    bot
+}
+
+async fn funded_bot(env: &Env) -> Keypair {
+    let bot = wallet_bot(env).await;
+    env.mint_usdc_to(&bot.pubkey(), 1_000_000_000_000).await;
     bot
 }
 

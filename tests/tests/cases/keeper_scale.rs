@@ -17,8 +17,7 @@ use scalpel::math::{WrappedI80F48, I80F48};
 use scalpel::state::{MarginAccount, Market};
 use scalpel_client::keeper::{Keeper, KeeperConfig};
 use scalpel_client::rpc::RpcChain;
-use scalpel_client::token::ata;
-use scalpel_client::{decode, token, Chain};
+use scalpel_client::{decode, Chain};
 use solana_sdk::{account::Account, pubkey::Pubkey, rent::Rent, signer::Signer};
 use std::sync::Arc;
 use std::time::Instant;
@@ -127,16 +126,7 @@ async fn keeper_at_scale() {
     env.send(&[fund], &[]).await.unwrap();
     let keeper = Keeper::new(&rpc, &bot, KeeperConfig::default());
     keeper.ensure_token_accounts().await.unwrap();
-    token::mint_to(
-        &env.chain,
-        &env.admin,
-        &env.mint_authority,
-        &env.usdc.mint,
-        &ata(&bot.pubkey(), &env.usdc.mint),
-        100_000_000_000_000,
-    )
-    .await
-    .unwrap();
+    env.mint_usdc_to(&bot.pubkey(), 100_000_000_000_000).await;
     // The 25% shock.
     env.set_price(&env.sol, "75", "0").await;
     let calls_before: usize = net.diagnostics().call_counts().values().sum();

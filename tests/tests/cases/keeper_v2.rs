@@ -2,12 +2,12 @@
 //! account takes the debt and the collateral), the profit check's threshold and swap cost, and
 //! the backoff of an account the bot keeps failing on.
 
+use super::keeper::wallet_bot;
 use crate::program_test::*;
 use scalpel::health_accounts::PriceAge;
 use scalpel::math::I80F48;
 use scalpel_client::keeper::{profit, Keeper, KeeperConfig, Mode, PassSummary, ProfitConfig};
-use scalpel_client::token::ata;
-use scalpel_client::{health, pda, token, units, Chain};
+use scalpel_client::{health, pda, units, Chain};
 use solana_sdk::{signature::Keypair, signer::Signer};
 
 /// The victim's margin account data (unchanged when the keeper left it alone).
@@ -29,20 +29,6 @@ async fn balances(env: &Env, account: &solana_sdk::pubkey::Pubkey) -> Vec<(u16, 
 
 async fn market_index(env: &Env, m: &MarketFixture) -> u16 {
     env.market(m).await.market_index
-}
-
-/// A bot with lamports and empty associated token accounts for both markets (wallet mode).
-async fn empty_wallet_bot(env: &Env) -> Keypair {
-    let bot = Keypair::new();
-    let fund = solana_system_interface::instruction::transfer(
-        &env.admin.pubkey(),
-        &bot.pubkey(),
-        10_000_000_000,
-    );
-    env.send(&[fund], &[]).await.unwrap();
-    let k = Keeper::new(&env.chain, &bot, KeeperConfig::default());
-    assert_eq!(k.ensure_token_accounts().await.unwrap(), 2);
-    bot
 }
 
 fn account_mode(min_profit: &str) -> KeeperConfig {
@@ -283,7 +269,7 @@ async fn an_account_the_bot_keeps_failing_on_backs_off_for_growing_numbers_of_pa
     let env = Env::new().await;
     let (victim, _) = env.underwater().await;
     // Wallet mode with no USDC: every attempt fails for lack of inventory.
-    let bot = empty_wallet_bot(&env).await;
+    let bot = wallet_bot(&env).await;
     let keeper = Keeper::new(
         &env.chain,
         &bot,
@@ -308,16 +294,7 @@ async fn an_account_the_bot_keeps_failing_on_backs_off_for_growing_numbers_of_pa
     assert_eq!(keeper.backoff_state(&victim.account), Some((4, 8)));
 
     // The bot's funds change: the wait ends at once and the liquidation lands.
-    token::mint_to(
-        &env.chain,
-        &env.admin,
-        &env.mint_authority,
-        &env.usdc.mint,
-        &ata(&bot.pubkey(), &env.usdc.mint),
-        10_000_000_000,
-    )
-    .await
-    .unwrap();
+    env.mint_usdc_to(&bot.pubkey(), 10_000_000_000).await;
     let s = keeper.pass().await.unwrap();
     assert_eq!((s.liquidated, s.liquidations), (1, 1), "{s:?}");
     assert_eq!(s.skipped.backing_off, 0);

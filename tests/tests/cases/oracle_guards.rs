@@ -306,6 +306,18 @@ async fn oracle_guard_bounds_are_named_at_listing_and_queueing() {
         scalpel_client::token::create_mint(&env.chain, &env.admin, &env.mint_authority.pubkey(), 9)
             .await
             .expect("mint");
+    let add = |params: MarketParams| {
+        ix::market_add(
+            &admin,
+            &admin,
+            test_symbol(&[0xee; 32]),
+            &mint,
+            &env.sol.oracle,
+            1,
+            env.sol.feed_id,
+            params,
+        )
+    };
     for (params, name) in [
         (
             MarketParams {
@@ -336,17 +348,7 @@ async fn oracle_guard_bounds_are_named_at_listing_and_queueing() {
             "InvalidEmaDivergence",
         ),
     ] {
-        let add = ix::market_add(
-            &admin,
-            &admin,
-            test_symbol(&[0xee; 32]),
-            &mint,
-            &env.sol.oracle,
-            1,
-            env.sol.feed_id,
-            params,
-        );
-        env.expect_rejected(&[add], &[], name).await;
+        env.expect_rejected(&[add(params)], &[], name).await;
         let queue = ix::params_queue_market(
             &admin,
             &env.sol.mint,
@@ -358,17 +360,7 @@ async fn oracle_guard_bounds_are_named_at_listing_and_queueing() {
         env.expect_rejected(&[queue], &[], name).await;
     }
     // The same market at valid bounds lists: the refusals above were the parameters'.
-    let add = ix::market_add(
-        &admin,
-        &admin,
-        test_symbol(&[0xee; 32]),
-        &mint,
-        &env.sol.oracle,
-        1,
-        env.sol.feed_id,
-        sol_params(),
-    );
-    env.send(&[add], &[])
+    env.send(&[add(sol_params())], &[])
         .await
         .expect("market_add at valid bounds");
 }

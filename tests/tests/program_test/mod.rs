@@ -470,6 +470,20 @@ impl Env {
         u
     }
 
+    /// Mints `amount` native USDC to `owner`'s associated token account (a bot's inventory).
+    pub async fn mint_usdc_to(&self, owner: &Pubkey, amount: u64) {
+        token::mint_to(
+            &self.chain,
+            &self.admin,
+            &self.mint_authority,
+            &self.usdc.mint,
+            &token::ata(owner, &self.usdc.mint),
+            amount,
+        )
+        .await
+        .expect("mint USDC");
+    }
+
     /// A lender who deposits `usdc` native USDC and keeps `spare` more in the wallet.
     pub async fn lender(&self, usdc: u64, spare: u64) -> User {
         self.depositor(&self.usdc, usdc, spare).await
