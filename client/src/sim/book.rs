@@ -203,13 +203,31 @@ impl Loaded {
             let market = b.markets[k];
             let m = usize::from(market);
             let t = &ticks[m];
+            let p = &mut self.pos[j];
             if self.market[j] != market {
-                // Only the balances and prices below differ from the template.
-                self.pos[j] = b.templates[m];
+                // The template's decimals and weights; its balances and prices are all written
+                // below (a copy of the whole template is a call to `memcpy`). Destructured in
+                // full, so a field added to the position cannot be missed here.
+                let HealthPosition {
+                    deposit: _,
+                    debt: _,
+                    price: _,
+                    conf: _,
+                    ema_price: _,
+                    ema_conf: _,
+                    decimals,
+                    asset_weight_init,
+                    asset_weight_maint,
+                    liab_weight_init,
+                    liab_weight_maint,
+                } = b.templates[m];
+                p.decimals = decimals;
+                (p.asset_weight_init, p.asset_weight_maint) =
+                    (asset_weight_init, asset_weight_maint);
+                (p.liab_weight_init, p.liab_weight_maint) = (liab_weight_init, liab_weight_maint);
                 self.market[j] = market;
                 self.asset[j] = b.asset_of[m];
             }
-            let p = &mut self.pos[j];
             (p.deposit, p.debt) = (s.deposit, s.debt);
             let dead = p.deposit > 0 && !t.valid;
             // The model's feeds are steady: their EMA is the price (docs/SIMULATION.md). A

@@ -364,7 +364,8 @@ pub fn run(prep: &Prepared, path: &Path, opts: &RunOptions) -> Result<RunResult>
                 healths.push(h);
             }
         }
-        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Accounts are distinct, so the order is total and an unstable sort gives the same one.
+        order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut capital = cfg.liquidators.capital_usd;
         for &(_, acc, k) in &order {
             if capital <= 0.0 {

@@ -14,9 +14,7 @@
 //! within the liquidators' capital. Weights and penalty are the markets' for all four.
 
 use super::program::SimProgram;
-use scalpel::math::liquidation::{
-    alternative, plan_liquidation_from, LiquidationPlan, PenaltyCurve,
-};
+use scalpel::math::liquidation::{alternative, plan_liquidation_from, PenaltyCurve};
 use scalpel::math::{compute_maint_health, Health, HealthPosition, I80F48};
 use serde::Serialize;
 
@@ -233,7 +231,9 @@ fn scalpel(
         if !before.is_liquidatable(*t.being) {
             break;
         }
-        let mut best: Option<(usize, usize, u64, LiquidationPlan)> = None;
+        // The best plan's fill and health after it: only these are kept (a whole plan is
+        // three times the size, and copying it showed in the profile).
+        let mut best: Option<(Fill, Health)> = None;
         // Slot order, as the keeper tries the pairs (the first of equal plans wins).
         let n = t.positions.len();
         for li in (0..n).filter(|&k| t.valid[k] && t.positions[k].debt > 0) {
@@ -260,31 +260,30 @@ fn scalpel(
                 ) else {
                     continue;
                 };
-                if best
-                    .as_ref()
-                    .is_none_or(|b| p.health_after.end > b.3.health_after.end)
-                {
-                    best = Some((ai, li, max_repay, p));
+                if best.as_ref().is_none_or(|b| p.health_after.end > b.1.end) {
+                    let fill = Fill {
+                        asset: ai,
+                        liab: li,
+                        max_repay,
+                        repay: p.repay,
+                        seized: p.seized,
+                        split: Some((p.to_liquidator, p.to_insurance, p.to_treasury)),
+                    };
+                    best = Some((fill, p.health_after));
                 }
             }
         }
-        let Some((ai, li, max_repay, p)) = best else {
+        let Some((fill, health_after)) = best else {
             break;
         };
-        *t.being = p.health_after.end < I80F48::ZERO;
-        *capital -= t.usd(li, p.repay);
-        t.positions[ai].deposit = t.positions[ai].deposit.saturating_sub(p.seized);
-        t.positions[li].debt = t.positions[li].debt.saturating_sub(p.repay);
-        fills.push(Fill {
-            asset: ai,
-            liab: li,
-            max_repay,
-            repay: p.repay,
-            seized: p.seized,
-            split: Some((p.to_liquidator, p.to_insurance, p.to_treasury)),
-        });
-        before = p.health_after;
-        after = Some(p.health_after);
+        let (ai, li) = (fill.asset, fill.liab);
+        *t.being = health_after.end < I80F48::ZERO;
+        *capital -= t.usd(li, fill.repay);
+        t.positions[ai].deposit = t.positions[ai].deposit.saturating_sub(fill.seized);
+        t.positions[li].debt = t.positions[li].debt.saturating_sub(fill.repay);
+        fills.push(fill);
+        before = health_after;
+        after = Some(health_after);
         if !*t.being {
             break;
         }

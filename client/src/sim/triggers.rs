@@ -19,11 +19,19 @@ struct Entry {
     version: u32,
 }
 
-/// Buckets per unit of log price (0.1% wide).
-const PER_LOG: f64 = 1000.0;
-/// Buckets either side of the reference price (a factor e^6 ≈ 400 each way; beyond, the end
-/// buckets hold everything and are checked entry by entry).
+/// A bucket spans 2^-10 of a doubling (0.07% to 0.1% of the price): a positive `f64`'s bits
+/// order like its value and grow by 2^52 per doubling, so the bits shifted right by 42 are a
+/// monotone, piecewise-linear log price without a call to `ln`.
+const SHIFT: u32 = 42;
+/// Buckets either side of the reference price (a factor 2^(6000/1024) ≈ 58 each way; beyond,
+/// the end buckets hold everything and are checked entry by entry).
 const HALF: usize = 6000;
+
+/// A positive price's position on the bucket scale (non-positive and NaN prices at the bottom).
+fn log_bits(price: f64) -> i64 {
+    // `max` returns the other operand for a NaN.
+    price.max(f64::MIN_POSITIVE).to_bits() as i64
+}
 
 /// Triggers of one asset and direction in buckets of log price: a step drains the buckets the
 /// price crossed and checks the one it sits in, so firing and arming cost O(1) each (a heap
@@ -31,7 +39,7 @@ const HALF: usize = 6000;
 #[derive(Clone, Debug)]
 struct Ladder {
     buckets: Vec<Vec<Entry>>,
-    ln_ref: f64,
+    bits_ref: i64,
     /// Falling: the highest bucket that may hold an entry; rising: the lowest.
     edge: usize,
     rising: bool,
@@ -42,7 +50,7 @@ impl Ladder {
     fn new(reference: f64, rising: bool) -> Ladder {
         Ladder {
             buckets: vec![Vec::new(); 2 * HALF],
-            ln_ref: reference.max(f64::MIN_POSITIVE).ln(),
+            bits_ref: log_bits(reference),
             edge: if rising { 2 * HALF - 1 } else { 0 },
             rising,
             len: 0,
@@ -51,8 +59,9 @@ impl Ladder {
 
     /// A monotone map of prices to buckets.
     fn bucket(&self, price: f64) -> usize {
-        let x = (price.max(f64::MIN_POSITIVE).ln() - self.ln_ref) * PER_LOG + HALF as f64;
-        x.clamp(0.0, (2 * HALF - 1) as f64) as usize
+        // Both sides are below 2^63, so the difference cannot overflow; `>>` floors.
+        let x = ((log_bits(price) - self.bits_ref) >> SHIFT) + HALF as i64;
+        x.clamp(0, (2 * HALF - 1) as i64) as usize
     }
 
     fn push(&mut self, e: Entry) {
@@ -217,6 +226,28 @@ impl Triggers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bucket scale is monotone in the price (what firing a drained bucket whole relies on),
+    /// from below the smallest positive price to infinity.
+    #[test]
+    fn buckets_rise_with_the_price() {
+        let l = Ladder::new(25.0, false);
+        let mut last = 0;
+        let mut p = 1e-300_f64;
+        while p < 1e300 {
+            let b = l.bucket(p);
+            assert!(b >= last, "bucket({p}) = {b} < {last}");
+            last = b;
+            p *= 1.0 + 1e-4;
+        }
+        assert_eq!(l.bucket(0.0), 0);
+        assert_eq!(l.bucket(-1.0), 0);
+        assert_eq!(l.bucket(f64::NAN), 0);
+        assert_eq!(l.bucket(f64::INFINITY), 2 * HALF - 1);
+        assert_eq!(l.bucket(25.0), HALF);
+        // 1 024 buckets per doubling.
+        assert_eq!(l.bucket(50.0) - l.bucket(25.0), 1024);
+    }
 
     #[test]
     fn ladders_fire_what_the_price_reaches_and_nothing_else() {

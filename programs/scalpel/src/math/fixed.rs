@@ -440,7 +440,7 @@ pub const DELTA: I80F48 = I80F48::DELTA;
 
 /// Floors a non-negative value to whole native units; negative or too-large values are errors.
 #[track_caller]
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 pub fn floor_u64(v: I80F48) -> MathResult<u64> {
     if v < I80F48::ZERO {
         return Err(math_err());
@@ -451,7 +451,7 @@ pub fn floor_u64(v: I80F48) -> MathResult<u64> {
 
 /// Ceils a non-negative value to whole native units; negative or too-large values are errors.
 #[track_caller]
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 pub fn ceil_u64(v: I80F48) -> MathResult<u64> {
     if v < I80F48::ZERO {
         return Err(math_err());
@@ -481,7 +481,7 @@ pub fn div_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
 /// `a * b` rounded up to the next representable step (fixed's multiplication truncates).
 /// Requires `a, b >= 0`.
 #[track_caller]
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     if a < I80F48::ZERO || b < I80F48::ZERO {
         return Err(math_err());
@@ -514,10 +514,21 @@ pub fn mul_ceil(a: I80F48, b: I80F48) -> MathResult<I80F48> {
     }
 }
 
-/// `10^decimals` as an integer (decimals ≤ 19).
+/// `10^decimals` as an integer (decimals ≤ 19), from a table: every token value and native
+/// amount starts here, and `checked_pow` multiplies in a loop.
 #[track_caller]
+#[inline]
 pub fn pow10(decimals: u8) -> MathResult<u64> {
-    10u64.checked_pow(decimals as u32).or_math_err()
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    POW10.get(usize::from(decimals)).copied().or_math_err()
 }
 
 /// USD value of `amount` native units at `price` USD per whole token of `decimals`, truncated.
@@ -525,7 +536,7 @@ pub fn pow10(decimals: u8) -> MathResult<u64> {
 /// Prices are kept per whole token (full I80F48 precision, ~1e-14 USD) and the division by
 /// `10^decimals` happens last, on the sub-token remainder only: a per-native-unit price would keep
 /// just 2^-48 USD of resolution, 4e-8 relative for a lamport at 80 USD.
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     let scale = pow10(decimals)?;
     // The bits are floor(amount · P / 10^d) for the price's bits P (the whole tokens' product
@@ -542,7 +553,7 @@ pub fn token_value(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F4
 
 /// [`token_value`] rounded up to the next representable step (the integer products are exact,
 /// only the division by `10^decimals` rounds).
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 pub fn token_value_ceil(amount: u64, price: I80F48, decimals: u8) -> MathResult<I80F48> {
     if price < I80F48::ZERO {
         return Err(math_err());
@@ -597,6 +608,14 @@ mod tests {
     fn bps_u16_is_bps() {
         for v in 0..=u16::MAX {
             assert_eq!(bps_u16(v), bps(u64::from(v)).unwrap(), "{v}");
+        }
+    }
+
+    /// The table is `checked_pow`, on every `u8` (an error past 10^19).
+    #[test]
+    fn pow10_is_checked_pow() {
+        for d in 0..=u8::MAX {
+            assert_eq!(pow10(d).ok(), 10u64.checked_pow(u32::from(d)), "{d}");
         }
     }
 

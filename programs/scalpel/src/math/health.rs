@@ -150,7 +150,7 @@ impl Contribution {
     /// account look less healthy, never more.
     /// With `maint_only`, the init sums are left at zero (the biased prices are not even
     /// computed).
-    #[cfg_attr(not(target_os = "solana"), inline)]
+    #[cfg_attr(not(target_os = "solana"), inline(always))]
     fn of(p: &HealthPosition, params: &HealthParams, maint_only: bool) -> MathResult<Self> {
         let mut c = Contribution::default();
         let (low, high) = if maint_only {
@@ -182,7 +182,7 @@ impl Contribution {
 
 impl Health {
     /// The figures from the six sums.
-    #[cfg_attr(not(target_os = "solana"), inline)]
+    #[cfg_attr(not(target_os = "solana"), inline(always))]
     fn from_sums(
         sums: &Contribution,
         params: &HealthParams,
@@ -283,7 +283,7 @@ pub fn compute_init_at_spot(
 
 /// The maintenance figures only (`maint`, `end`, `A_maint`, `L_maint`, `AV`, `LV`): what a
 /// liquidation needs, at about half the cost on the SBF VM. `init` is zero and `maint_only` set.
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 pub fn compute_maint_health(
     positions: &[HealthPosition],
     params: &HealthParams,
@@ -291,7 +291,7 @@ pub fn compute_maint_health(
     sum_health(positions, params, true)
 }
 
-#[cfg_attr(not(target_os = "solana"), inline)]
+#[cfg_attr(not(target_os = "solana"), inline(always))]
 fn sum_health(
     positions: &[HealthPosition],
     params: &HealthParams,
